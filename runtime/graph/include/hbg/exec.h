@@ -1,0 +1,43 @@
+/* The float executor: runs an hbg_graph with the reference/SIMD float kernels.
+ *
+ * Lifecycle: hbg_exec_create() prepares (shape inference in topological order, constant folding of
+ * every node whose inputs are all known, one buffer per remaining tensor, one shared workspace);
+ * then the caller fills the input buffers and calls hbg_exec_run() any number of times (no
+ * allocation); hbg_exec_free() releases the buffers and resets the graph's data pointers.
+ *
+ * While an executor exists it owns the data pointers of the graph's non-constant tensors:
+ * g->tensors[g->inputs[i]]->data is where input i is written, g->tensors[g->outputs[i]]->data
+ * where output i is read. The graph must outlive the executor and must not be edited meanwhile.
+ * Graph inputs need a known dtype and a fully known shape before hbg_exec_create().
+ */
+#ifndef HBG_EXEC_H
+#define HBG_EXEC_H
+
+#include "hbg/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hbg_exec hbg_exec;
+
+/* Prepare g for running. The graph is validated (hbg_graph_validate with require_known) first.
+ * Errors are in g->err and name the node or tensor. */
+hbg_status hbg_exec_create(hbg_graph *g, hbg_exec **out);
+
+/* Run every non-folded node once. Errors (only from kernels that check data, e.g. Gather indices
+ * out of range) are in g->err. */
+hbg_status hbg_exec_run(hbg_exec *e);
+
+/* Release buffers; restores the graph's non-constant tensors to data == NULL. NULL is a no-op. */
+void hbg_exec_free(hbg_exec *e);
+
+/* Per-node timing of the last run in nanoseconds (host wall time), indexed like g->nodes; NULL
+ * unless profiling was switched on with hbg_exec_set_profile(e, 1). Borrowed. */
+void hbg_exec_set_profile(hbg_exec *e, int on);
+const uint64_t *hbg_exec_node_ns(const hbg_exec *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HBG_EXEC_H */
