@@ -97,7 +97,8 @@ static hbg_status topo_sort(hbg_graph *g)
     }
     for (int i = 0; i < nn; i++)
         sorted[i] = g->nodes[order[i]];
-    memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
+    if (nn) /* g->nodes may be NULL for an empty graph */
+        memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
     for (int t = 0; t < nt; t++)
         g->tensors[t]->producer = -1;
     for (int i = 0; i < nn; i++)
