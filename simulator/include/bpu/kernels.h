@@ -1,0 +1,63 @@
+/* Host kernels of the BPU compute instructions. The CONV kernel and the int32 -> int8 requantiser
+ * have a plain-C reference and x86 SIMD variants with the same signature (ARCHITECTURE 5); one
+ * variant table is chosen once when a simulator is created. Every variant is bit-exact with the
+ * reference for every input (tests/simulator/test_bpu_kernels). */
+#ifndef BPU_KERNELS_H
+#define BPU_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpu/isa.h"
+
+/* Geometry of one CONV tile. src is NHWC int8 with byte strides src_px (pixel) and src_row (row);
+ * padded positions read as 0. */
+typedef struct bpu_conv_geom {
+    int32_t h, w, c, k;
+    int32_t kh, kw, sh, sw, dh, dw;
+    int32_t pad_top, pad_left;
+    int32_t ho, wo;
+    size_t src_px, src_row;
+} bpu_conv_geom;
+
+/* Accumulate output rows [oy0, oy1):
+ *   acc[((oy - oy0) * wo + ox) * k + kk] = bias[kk] + sum over (ky, kx, c) of x * w   (mod 2^32)
+ * NORMAL weights: byte (((ky*kw + kx) * ceil(c/4) + c/4) * K16 + kk) * 4 + c%4, K16 = k rounded up
+ * to 16, padding entries zero. DEPTHWISE (k == c) weights: byte (ky*kw + kx) * c + ch.
+ * The source may be read up to 3 bytes past the last channel of a pixel (multiplied by zero
+ * weights): callers keep that much readable memory after src. */
+typedef void (*bpu_conv_fn)(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                            const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc);
+
+/* dst[p * dst_px + kk] = bpu_requant(acc[p * k + kk], mult[kk], shift[kk], lo, hi), p < n. */
+typedef void (*bpu_requant_fn)(const int32_t *acc, int32_t n, int32_t k, const int32_t *mult,
+                               const int32_t *shift, int8_t lo, int8_t hi, int8_t *dst,
+                               size_t dst_px);
+
+typedef struct bpu_kernels {
+    const char *name; /* "ref", "avx2", "avx512vnni" (the HB_ISA spelling) */
+    bpu_conv_fn conv;
+    bpu_conv_fn dwconv;
+    bpu_requant_fn requant;
+} bpu_kernels;
+
+typedef enum bpu_isa {
+    BPU_ISA_REF = 0,
+    BPU_ISA_AVX2 = 1,
+    BPU_ISA_AVX512VNNI = 2,
+    BPU_ISA_COUNT = 3
+} bpu_isa;
+
+/* Can this build on this CPU run the variant? */
+int bpu_isa_available(bpu_isa isa);
+
+/* The kernel table of one variant; BPU_E_UNSUPPORTED (with a message) if the CPU or build lacks it.
+ */
+bpu_status bpu_kernels_get(bpu_isa isa, const bpu_kernels **out, bpu_error *err);
+
+/* The variant named by the environment variable HB_ISA (ref|avx2|avx512vnni), else the best one
+ * the CPU supports. An unknown name or a variant the CPU lacks is an error, never a silent
+ * fallback. */
+bpu_status bpu_kernels_select(const bpu_kernels **out, bpu_error *err);
+
+#endif

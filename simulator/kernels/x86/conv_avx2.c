@@ -1,0 +1,318 @@
+/* AVX2 variants: CONV NORMAL and DEPTHWISE with vpmaddwd on int16 (never vpmaddubsw, which
+ * saturates), requantiser with vpmuldq. Bit-exact with kernels/ref: every product fits int16 pairs
+ * summed in int32 (|x*w| <= 2^14), and totals wrap modulo 2^32 like the reference.
+ *
+ * NORMAL: one 16-byte weight load holds 4 output channels x 4 input channels; sign-extended to
+ * int16 and multiplied with the 4 activations broadcast as int16, vpmaddwd leaves two partial sums
+ * per output channel, folded with one horizontal add at the end of the tile. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels_ref.h"
+#include "bpu/numerics.h"
+#include "kernels_x86.h"
+
+const int8_t bpu_x86_zeros[BPU_MAX_CHANNEL + 64] = {0};
+
+#define PX_BLOCK 3 /* output pixels per micro-tile */
+#define KV_BLOCK 4 /* 4-channel vectors per micro-tile (16 output channels) */
+
+static inline int32_t load4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+typedef struct tile_ctx {
+    const bpu_conv_geom *g;
+    const int8_t *src;
+    const int8_t *wgt;
+    int32_t c4, k16;
+    int32_t kb; /* first output channel of the 16-channel block */
+    const int32_t *bias;
+    int32_t *acc;
+} tile_ctx;
+
+/* NP consecutive output pixels of the band (flat index pix = (oy - oy0) * wo + ox; a tile may
+ * span rows) x 16 output channels. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
+{
+    const bpu_conv_geom *g = t->g;
+    __m256i acc[PX_BLOCK][KV_BLOCK];
+    int32_t iy0[PX_BLOCK], ix0[PX_BLOCK];
+    for (int32_t p = 0; p < NP; p++) {
+        iy0[p] = (oy0 + (pix + p) / g->wo) * g->sh - g->pad_top;
+        ix0[p] = (pix + p) % g->wo * g->sw - g->pad_left;
+        for (int32_t j = 0; j < KV_BLOCK; j++)
+            acc[p][j] = _mm256_setzero_si256();
+    }
+    /* a tile within one output row whose every tap lies inside the map: pointers by stride */
+    int inside = iy0[0] == iy0[NP - 1] && iy0[0] >= 0 && iy0[0] + (g->kh - 1) * g->dh < g->h &&
+                 ix0[0] >= 0 && ix0[NP - 1] + (g->kw - 1) * g->dw < g->w;
+    size_t step = (size_t)g->sw * g->src_px;
+    for (int32_t ky = 0; ky < g->kh; ky++) {
+        for (int32_t kx = 0; kx < g->kw; kx++) {
+            const int8_t *px[PX_BLOCK];
+            if (inside) {
+                const int8_t *b = t->src + (size_t)(iy0[0] + ky * g->dh) * g->src_row +
+                                  (size_t)(ix0[0] + kx * g->dw) * g->src_px;
+                for (int32_t p = 0; p < NP; p++)
+                    px[p] = b + (size_t)p * step;
+            } else {
+                for (int32_t p = 0; p < NP; p++) {
+                    int32_t iy = iy0[p] + ky * g->dh, ix = ix0[p] + kx * g->dw;
+                    px[p] = (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
+                                ? t->src + (size_t)iy * g->src_row + (size_t)ix * g->src_px
+                                : bpu_x86_zeros;
+                }
+            }
+            const int8_t *wt =
+                t->wgt + ((size_t)(ky * g->kw + kx) * t->c4 * t->k16 + (size_t)t->kb) * 4;
+            for (int32_t c = 0; c < t->c4; c++) {
+                __m256i a[PX_BLOCK];
+                for (int32_t p = 0; p < NP; p++)
+                    a[p] = _mm256_cvtepi8_epi16(_mm_set1_epi32(load4(px[p] + 4 * c)));
+                for (int32_t j = 0; j < KV_BLOCK; j++) {
+                    __m256i w = _mm256_cvtepi8_epi16(
+                        _mm_loadu_si128((const __m128i *)(const void *)(wt + 16 * j)));
+                    for (int32_t p = 0; p < NP; p++)
+                        acc[p][j] = _mm256_add_epi32(acc[p][j], _mm256_madd_epi16(a[p], w));
+                }
+                wt += (size_t)t->k16 * 4;
+            }
+        }
+    }
+    int32_t k = g->k;
+    int32_t left = k - t->kb;
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(t->bias));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(t->bias + 8));
+    for (int32_t p = 0; p < NP; p++) {
+        /* lanes of acc[j] are (k 4j+0: c01, c23), (k 4j+1: ...): pairwise sums, then reorder */
+        __m256i s0 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[p][0], acc[p][1]), 0xD8);
+        __m256i s1 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[p][2], acc[p][3]), 0xD8);
+        s0 = _mm256_add_epi32(s0, b0);
+        s1 = _mm256_add_epi32(s1, b1);
+        int32_t *out = t->acc + (size_t)(pix + p) * k + t->kb;
+        if (left >= 16) {
+            _mm256_storeu_si256((__m256i *)(void *)out, s0);
+            _mm256_storeu_si256((__m256i *)(void *)(out + 8), s1);
+        } else {
+            int32_t tmp[16];
+            _mm256_storeu_si256((__m256i *)(void *)tmp, s0);
+            _mm256_storeu_si256((__m256i *)(void *)(tmp + 8), s1);
+            memcpy(out, tmp, (size_t)left * sizeof(int32_t));
+        }
+    }
+}
+
+void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                   const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    int32_t c4 = (g->c + 3) / 4;
+    int32_t k16 = (g->k + BPU_WGT_KPACK - 1) / BPU_WGT_KPACK * BPU_WGT_KPACK;
+    int32_t bias16[16];
+    tile_ctx t = {g, src, wgt, c4, k16, 0, bias16, acc};
+    for (int32_t kb = 0; kb < k16; kb += 16) {
+        for (int32_t i = 0; i < 16; i++)
+            bias16[i] = kb + i < g->k ? bias[kb + i] : 0;
+        t.kb = kb;
+        int32_t npix = (oy1 - oy0) * g->wo, pix = 0;
+        for (; pix + PX_BLOCK <= npix; pix += PX_BLOCK)
+            tile(&t, oy0, pix, PX_BLOCK);
+        for (; pix < npix; pix++)
+            tile(&t, oy0, pix, 1);
+    }
+}
+
+/* DEPTHWISE: 16 channels per step, taps in interleaved pairs for vpmaddwd; unpacking works within
+ * 128-bit lanes, so "lo" holds channels {0-3, 8-11} and "hi" {4-7, 12-15} until the final
+ * permute. A channel tail is staged through a zeroed 16-byte buffer. */
+#define DW_MAX_PAIRS 32
+
+static inline __m256i load16_s16(const int8_t *p, int32_t nc)
+{
+    if (nc >= 16)
+        return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
+    int8_t tmp[16] = {0};
+    memcpy(tmp, p, (size_t)nc);
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)tmp));
+}
+
+/* Interior pixels of one output row for 3x3 kernels with 16 channels (no tail): all nine taps
+ * valid, offsets fixed; n pixels from base, stepping step bytes in the source and k int32 in the
+ * output. */
+static void dw3x3_run(const int8_t *base, ptrdiff_t step, const ptrdiff_t *offs, int32_t n,
+                      const __m256i *wlo, const __m256i *whi, __m256i b0, __m256i b1, int32_t *out,
+                      size_t k)
+{
+    const ptrdiff_t o0 = offs[0], o1 = offs[1], o2 = offs[2], o3 = offs[3], o4 = offs[4],
+                    o5 = offs[5], o6 = offs[6], o7 = offs[7], o8 = offs[8];
+    const __m256i zero = _mm256_setzero_si256();
+    for (int32_t i = 0; i < n; i++) {
+#define DWX(o) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(base + (o))))
+        __m256i x0 = DWX(o0), x1 = DWX(o1), x2 = DWX(o2), x3 = DWX(o3), x4 = DWX(o4);
+        __m256i x5 = DWX(o5), x6 = DWX(o6), x7 = DWX(o7), x8 = DWX(o8);
+#undef DWX
+        __m256i lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wlo[0]);
+        __m256i hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), whi[0]);
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x2, x3), wlo[1]));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x2, x3), whi[1]));
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x4, x5), wlo[2]));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x4, x5), whi[2]));
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x6, x7), wlo[3]));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x6, x7), whi[3]));
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x8, zero), wlo[4]));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x8, zero), whi[4]));
+        _mm256_storeu_si256((__m256i *)(void *)out,
+                            _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), b0));
+        _mm256_storeu_si256((__m256i *)(void *)(out + 8),
+                            _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), b1));
+        base += step;
+        out += k;
+    }
+}
+
+void bpu_avx2_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                     const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    int32_t taps = g->kh * g->kw;
+    int32_t pairs = (taps + 1) / 2;
+    __m256i wlo[DW_MAX_PAIRS], whi[DW_MAX_PAIRS];
+    ptrdiff_t offs[2 * DW_MAX_PAIRS];
+    const int8_t *xp[2 * DW_MAX_PAIRS];
+    if (pairs > DW_MAX_PAIRS) {
+        bpu_ref_dwconv(g, src, wgt, bias, oy0, oy1, acc);
+        return;
+    }
+    for (int32_t ky = 0; ky < g->kh; ky++)
+        for (int32_t kx = 0; kx < g->kw; kx++)
+            offs[ky * g->kw + kx] = (ptrdiff_t)ky * g->dh * (ptrdiff_t)g->src_row +
+                                    (ptrdiff_t)kx * g->dw * (ptrdiff_t)g->src_px;
+    xp[taps] = bpu_x86_zeros; /* odd tap count: a zero partner with zero weights */
+    int32_t ext_h = (g->kh - 1) * g->dh, ext_w = (g->kw - 1) * g->dw;
+    for (int32_t cb = 0; cb < g->c; cb += 16) {
+        int32_t nc = g->c - cb < 16 ? g->c - cb : 16;
+        for (int32_t pr = 0; pr < pairs; pr++) {
+            int32_t t0 = 2 * pr, t1 = 2 * pr + 1;
+            __m256i w0 = load16_s16(wgt + (size_t)t0 * g->c + cb, nc);
+            __m256i w1 =
+                t1 < taps ? load16_s16(wgt + (size_t)t1 * g->c + cb, nc) : _mm256_setzero_si256();
+            wlo[pr] = _mm256_unpacklo_epi16(w0, w1);
+            whi[pr] = _mm256_unpackhi_epi16(w0, w1);
+        }
+        int32_t bt[16] = {0};
+        memcpy(bt, bias + cb, (size_t)nc * sizeof(int32_t));
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bt);
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bt + 8));
+        for (int32_t oy = oy0; oy < oy1; oy++) {
+            int32_t iy0 = oy * g->sh - g->pad_top;
+            int rows_in = iy0 >= 0 && iy0 + ext_h < g->h;
+            /* interior columns [oxa, oxb): every tap inside the map */
+            int32_t oxa = (g->pad_left + g->sw - 1) / g->sw;
+            int32_t last = g->w - 1 - ext_w + g->pad_left;
+            int32_t oxb = last < 0 ? 0 : last / g->sw + 1;
+            oxb = oxb > g->wo ? g->wo : oxb;
+            for (int32_t ox = 0; ox < g->wo; ox++) {
+                int32_t ix0 = ox * g->sw - g->pad_left;
+                if (taps == 9 && nc == 16 && rows_in && ox == oxa && oxa < oxb) {
+                    dw3x3_run(src + (size_t)iy0 * g->src_row + (size_t)ix0 * g->src_px + cb,
+                              (ptrdiff_t)g->sw * (ptrdiff_t)g->src_px, offs, oxb - oxa, wlo, whi,
+                              b0, b1, acc + ((size_t)(oy - oy0) * g->wo + ox) * g->k + cb,
+                              (size_t)g->k);
+                    ox = oxb - 1;
+                    continue;
+                }
+                if (rows_in && ix0 >= 0 && ix0 + ext_w < g->w) {
+                    const int8_t *base =
+                        src + (size_t)iy0 * g->src_row + (size_t)ix0 * g->src_px + cb;
+                    for (int32_t tap = 0; tap < taps; tap++)
+                        xp[tap] = base + offs[tap];
+                } else {
+                    for (int32_t ky = 0; ky < g->kh; ky++) {
+                        for (int32_t kx = 0; kx < g->kw; kx++) {
+                            int32_t iy = iy0 + ky * g->dh, ix = ix0 + kx * g->dw;
+                            xp[ky * g->kw + kx] =
+                                (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
+                                    ? src + (size_t)iy * g->src_row + (size_t)ix * g->src_px + cb
+                                    : bpu_x86_zeros;
+                        }
+                    }
+                }
+                __m256i slo = _mm256_setzero_si256(), shi = _mm256_setzero_si256();
+                for (int32_t pr = 0; pr < pairs; pr++) {
+                    __m256i x0 = load16_s16(xp[2 * pr], nc), x1 = load16_s16(xp[2 * pr + 1], nc);
+                    slo = _mm256_add_epi32(
+                        slo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wlo[pr]));
+                    shi = _mm256_add_epi32(
+                        shi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), whi[pr]));
+                }
+                __m256i o0 = _mm256_add_epi32(_mm256_permute2x128_si256(slo, shi, 0x20), b0);
+                __m256i o1 = _mm256_add_epi32(_mm256_permute2x128_si256(slo, shi, 0x31), b1);
+                int32_t *out = acc + ((size_t)(oy - oy0) * g->wo + ox) * g->k + cb;
+                if (nc == 16) {
+                    _mm256_storeu_si256((__m256i *)(void *)out, o0);
+                    _mm256_storeu_si256((__m256i *)(void *)(out + 8), o1);
+                } else {
+                    int32_t tmp[16];
+                    _mm256_storeu_si256((__m256i *)(void *)tmp, o0);
+                    _mm256_storeu_si256((__m256i *)(void *)(tmp + 8), o1);
+                    memcpy(out, tmp, (size_t)nc * sizeof(int32_t));
+                }
+            }
+        }
+    }
+}
+
+/* Arithmetic right shift of 64-bit lanes by per-lane counts (AVX2 has only the logical form):
+ * for negative v, ~(~v >> r) == floor(v / 2^r). */
+static inline __m256i sra64(__m256i v, __m256i r)
+{
+    __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
+    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), r), sign);
+}
+
+static inline __m256i clamp64(__m256i v, __m256i lo, __m256i hi)
+{
+    v = _mm256_blendv_epi8(v, lo, _mm256_cmpgt_epi64(lo, v));
+    return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
+}
+
+void bpu_avx2_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t *mult,
+                      const int32_t *shift, int8_t lo, int8_t hi, int8_t *dst, size_t dst_px)
+{
+    const __m256i one = _mm256_set1_epi64x(1);
+    const __m256i vlo = _mm256_set1_epi64x(lo), vhi = _mm256_set1_epi64x(hi);
+    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    int32_t kk = 0;
+    for (; kk + 8 <= k; kk += 8) {
+        __m256i mv = _mm256_loadu_si256((const __m256i *)(const void *)(mult + kk));
+        __m256i rv = _mm256_loadu_si256((const __m256i *)(const void *)(shift + kk));
+        __m256i m_odd = _mm256_srli_epi64(mv, 32);
+        __m256i r_even = _mm256_and_si256(rv, low32), r_odd = _mm256_srli_epi64(rv, 32);
+        __m256i rnd_even = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_even, one));
+        __m256i rnd_odd = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_odd, one));
+        for (int32_t p = 0; p < n; p++) {
+            __m256i a =
+                _mm256_loadu_si256((const __m256i *)(const void *)(acc + (size_t)p * k + kk));
+            __m256i pe = _mm256_mul_epi32(a, mv);
+            __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), m_odd);
+            pe = clamp64(sra64(_mm256_add_epi64(pe, rnd_even), r_even), vlo, vhi);
+            po = clamp64(sra64(_mm256_add_epi64(po, rnd_odd), r_odd), vlo, vhi);
+            __m256i v = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+            /* values are in [-128, 127]: the saturating packs do not change them */
+            __m128i w16 =
+                _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+            _mm_storel_epi64((__m128i *)(void *)(dst + (size_t)p * dst_px + kk),
+                             _mm_packs_epi16(w16, w16));
+        }
+    }
+    for (; kk < k; kk++)
+        for (int32_t p = 0; p < n; p++)
+            dst[(size_t)p * dst_px + kk] =
+                bpu_requant(acc[(size_t)p * k + kk], mult[kk], (uint32_t)shift[kk], lo, hi);
+}

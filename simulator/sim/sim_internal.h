@@ -1,0 +1,49 @@
+/* Private to simulator/sim: the program object, the cycle model and the queue scheduler. */
+#ifndef BPU_SIM_INTERNAL_H
+#define BPU_SIM_INTERNAL_H
+
+#include "bpu/sim.h"
+
+/* Per-channel token FIFO: channel = producer queue and direction. */
+typedef enum bpu_chan {
+    BPU_CH_LD_EX = 0, /* LOAD push_next -> EXEC pop_prev */
+    BPU_CH_EX_LD = 1, /* EXEC push_prev -> LOAD pop_next */
+    BPU_CH_EX_ST = 2, /* EXEC push_next -> STORE pop_prev */
+    BPU_CH_ST_EX = 3, /* STORE push_prev -> EXEC pop_next */
+    BPU_CH_COUNT = 4
+} bpu_chan;
+
+typedef struct bpu_token {
+    uint64_t time;  /* cycle the pushing instruction retired */
+    int64_t pusher; /* instruction index, for error reports */
+} bpu_token;
+
+/* Scheduler workspace: one FIFO per channel, capacity = pushes in the whole program. */
+typedef struct bpu_sched_ws {
+    bpu_token *fifo[BPU_CH_COUNT];
+    size_t cap[BPU_CH_COUNT];
+} bpu_sched_ws;
+
+struct bpu_program {
+    bpu_march_id march;
+    size_t n;
+    bpu_insn *insns;
+    size_t pushes[BPU_CH_COUNT];
+    bpu_counters estimate;
+};
+
+/* Called for each instruction in a token-consistent issue order (NULL: estimate only). */
+typedef bpu_status (*bpu_exec_fn)(void *user, const bpu_insn *in, int64_t index, bpu_error *err);
+
+bpu_status bpu_sched_ws_init(bpu_sched_ws *ws, const size_t pushes[BPU_CH_COUNT]);
+void bpu_sched_ws_free(bpu_sched_ws *ws);
+
+bpu_status bpu_schedule(const bpu_program *p, const bpu_march *m, bpu_sched_ws *ws,
+                        bpu_exec_fn exec, void *user, bpu_trace_fn trace, void *trace_user,
+                        bpu_counters *ctr, bpu_error *err);
+
+/* Cycle cost and MAC count of one instruction: pure functions of its fields and the march. */
+uint64_t bpu_insn_cycles(const bpu_insn *in, const bpu_march *m);
+uint64_t bpu_insn_macs(const bpu_insn *in);
+
+#endif

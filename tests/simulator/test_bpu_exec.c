@@ -1,0 +1,940 @@
+/* The functional executor, instruction by instruction, against scalar models written here from
+ * docs/bpu-isa.md (no library kernel is called to make an expected value), plus run-time faults,
+ * the cycle model (hand-derived counts), the static estimate == run rule, JSON and trace. Runs
+ * with the kernel variant HB_ISA selects (ctest runs it twice: best variant and HB_ISA=ref). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "bpu/sim.h"
+#include "bpu_test_util.h"
+
+#define SRAM_BYTES (1u << 20) /* bernoulli2 */
+
+typedef struct fixture {
+    bpu_sim *sim;
+    uint8_t *S;      /* SRAM */
+    uint8_t *before; /* SRAM copy taken before the run */
+    rng r;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    bpu_error err;
+    if (!f || bpu_sim_create(BPU_MARCH_BERNOULLI2, NULL, &f->sim, &err) != BPU_OK)
+        return -1;
+    f->S = bpu_sim_sram(f->sim);
+    const char *want = getenv("HB_ISA"); /* the variant the executor runs with is the one asked */
+    if (want && strcmp(bpu_sim_kernels(f->sim)->name, want) != 0)
+        return -1;
+    f->before = malloc(SRAM_BYTES);
+    f->r.s = 0xC0FFEE;
+    for (uint32_t i = 0; i < SRAM_BYTES; i++)
+        f->S[i] = (uint8_t)rng_u32(&f->r);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    bpu_sim_destroy(f->sim);
+    free(f->before);
+    free(f);
+    return 0;
+}
+
+static bpu_insn end_insn(void)
+{
+    bpu_insn e = {.opcode = BPU_OP_END};
+    e.u.end.code = 7;
+    return e;
+}
+
+/* Run [in, END]; returns the status, keeps a pre-run SRAM copy in f->before. */
+static bpu_status run1(fixture *f, const bpu_insn *in, bpu_counters *ctr, bpu_error *err)
+{
+    prog p = {.n = 0};
+    bpu_insn e = end_insn();
+    prog_add(&p, in);
+    prog_add(&p, &e);
+    bpu_program *pg = NULL;
+    bpu_status st = bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, err);
+    if (st != BPU_OK) {
+        print_error("load: %s\n", err->msg);
+        return st;
+    }
+    memcpy(f->before, f->S, SRAM_BYTES);
+    bpu_counters c;
+    st = bpu_sim_run(f->sim, pg, ctr ? ctr : &c, err);
+    bpu_program_free(pg);
+    return st;
+}
+
+static void expect_ok(fixture *f, const bpu_insn *in)
+{
+    bpu_error err = {0, ""};
+    bpu_status st = run1(f, in, NULL, &err);
+    if (st != BPU_OK)
+        print_error("%s\n", err.msg);
+    assert_int_equal(st, BPU_OK);
+}
+
+static void fill_rand(fixture *f, uint32_t addr, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        f->S[addr + i] = (uint8_t)rng_u32(&f->r);
+}
+
+static int8_t B(const fixture *f, uint64_t addr) /* pre-run SRAM byte */
+{
+    return (int8_t)f->before[addr];
+}
+
+static void put_rq(uint8_t *p, int64_t m, uint32_t r) /* {M i32, r u8, 0, 0, 0} */
+{
+    wr32(p, m);
+    p[4] = (uint8_t)r;
+    p[5] = p[6] = p[7] = 0;
+}
+
+/* ---- LOAD / STORE ------------------------------------------------------------------------- */
+
+static void test_load_store(void **state)
+{
+    fixture *f = *state;
+    uint8_t ddr_in[4096], ddr_out[4096];
+    for (int i = 0; i < 4096; i++)
+        ddr_in[i] = (uint8_t)rng_u32(&f->r);
+    memset(ddr_out, 0xEE, sizeof(ddr_out));
+    assert_int_equal(bpu_sim_set_segment(f->sim, 1, ddr_in, sizeof(ddr_in), NULL), BPU_OK);
+    assert_int_equal(bpu_sim_set_segment(f->sim, 2, ddr_out, sizeof(ddr_out), NULL), BPU_OK);
+    bpu_insn ld = {.opcode = BPU_OP_LOAD};
+    bpu_dma_op *d = &ld.u.dma;
+    *d = (bpu_dma_op){.seg = 1,
+                      .fill = -5,
+                      .pad_top = 1,
+                      .pad_bottom = 2,
+                      .pad_left = 3,
+                      .pad_right = 1,
+                      .ddr_off = 10,
+                      .ddr_stride_y = 40,
+                      .ddr_stride_z = 300,
+                      .sram = 1000,
+                      .sram_stride_y = 30,
+                      .sram_stride_z = 200,
+                      .x_bytes = 17,
+                      .y_rows = 3,
+                      .z_planes = 2};
+    bpu_counters ctr;
+    bpu_error err;
+    assert_int_equal(run1(f, &ld, &ctr, &err), BPU_OK);
+    for (uint32_t z = 0; z < 2; z++) {
+        for (uint32_t y = 0; y < 6; y++) {
+            for (uint32_t x = 0; x < 21; x++) {
+                int in_data = y >= 1 && y < 4 && x >= 3 && x < 20;
+                uint8_t want = in_data ? ddr_in[10 + z * 300 + (y - 1) * 40 + (x - 3)] : 0xFB;
+                assert_int_equal(f->S[1000 + z * 200 + y * 30 + x], want);
+            }
+            for (uint32_t x = 21; x < 30; x++) /* row gap untouched */
+                assert_int_equal(f->S[1000 + z * 200 + y * 30 + x],
+                                 f->before[1000 + z * 200 + y * 30 + x]);
+        }
+    }
+    /* hand-derived cycles: 6 rows of 17 B -> 6 bursts of 64 B = 384 B at min(16000, 10667)
+     * B/kcycle: ceil(384000 / 10667) = 36; fill = 2 * (6 * 21 - 3 * 17) = 150 B -> ceil(150/64) =
+     * 3;
+     * + 300 setup = 339; END drains: total 339 */
+    assert_int_equal(ctr.queue_busy[BPU_Q_LOAD], 339);
+    assert_int_equal(ctr.cycles, 339);
+    assert_int_equal(ctr.ddr_load_bytes, 2 * 3 * 17);
+    assert_int_equal(ctr.end_code, 7);
+
+    bpu_insn st = {.opcode = BPU_OP_STORE};
+    st.u.dma = (bpu_dma_op){.seg = 2,
+                            .ddr_off = 5,
+                            .ddr_stride_y = 25,
+                            .ddr_stride_z = 160,
+                            .sram = 1000,
+                            .sram_stride_y = 30,
+                            .sram_stride_z = 200,
+                            .x_bytes = 21,
+                            .y_rows = 6,
+                            .z_planes = 2};
+    assert_int_equal(run1(f, &st, &ctr, &err), BPU_OK);
+    for (uint32_t z = 0; z < 2; z++)
+        for (uint32_t y = 0; y < 6; y++)
+            for (uint32_t x = 0; x < 21; x++)
+                assert_int_equal(ddr_out[5 + z * 160 + y * 25 + x],
+                                 f->S[1000 + z * 200 + y * 30 + x]);
+    assert_int_equal(ddr_out[4], 0xEE);
+    assert_int_equal(ctr.ddr_store_bytes, 2 * 6 * 21);
+
+    /* faults: outside the segment, unbound segment */
+    d->ddr_off = 4000;
+    assert_int_equal(run1(f, &ld, NULL, &err), BPU_E_FAULT);
+    assert_int_equal(err.insn, 0);
+    assert_non_null(strstr(err.msg, "ddr_off"));
+    d->ddr_off = 0;
+    d->seg = 5;
+    assert_int_equal(run1(f, &ld, NULL, &err), BPU_E_FAULT);
+    assert_non_null(strstr(err.msg, "seg"));
+    bpu_sim_set_segment(f->sim, 1, NULL, 0, NULL);
+    bpu_sim_set_segment(f->sim, 2, NULL, 0, NULL);
+}
+
+/* ---- CONV ---------------------------------------------------------------------------------- */
+
+typedef struct conv_t {
+    bpu_insn in;
+    int8_t *w; /* unpacked [k][ky][kx][c] or [ky][kx][c] */
+} conv_t;
+
+/* A random CONV at fixed SRAM places: src 0, dst 0x40000, wgt 0x80000, param 0xC0000,
+ * acc 0xD0000. */
+static void make_conv(fixture *f, conv_t *t, int dwise, uint8_t flags_extra)
+{
+    rng *r = &f->r;
+    memset(t, 0, sizeof(*t));
+    bpu_conv_op *c = &t->in.u.conv;
+    t->in.opcode = BPU_OP_CONV;
+    t->in.flags = (uint8_t)((dwise ? BPU_CONV_DEPTHWISE : 0) | flags_extra);
+    c->kh = (uint8_t)rng_range(r, 1, 3);
+    c->kw = (uint8_t)rng_range(r, 1, 3);
+    c->sh = (uint8_t)rng_range(r, 1, 2);
+    c->sw = (uint8_t)rng_range(r, 1, 2);
+    c->dh = c->dw = 1;
+    c->pad_top = (uint8_t)rng_range(r, 0, 2);
+    c->pad_bottom = (uint8_t)rng_range(r, 0, 2);
+    c->pad_left = (uint8_t)rng_range(r, 0, 2);
+    c->pad_right = (uint8_t)rng_range(r, 0, 2);
+    c->h = (uint16_t)rng_range(r, 3, 9);
+    c->w = (uint16_t)rng_range(r, 3, 11);
+    c->c = (uint16_t)rng_range(r, 1, 70);
+    c->k = dwise ? c->c : (uint16_t)rng_range(r, 1, 70);
+    c->ho = (uint16_t)((c->h + c->pad_top + c->pad_bottom - c->kh) / c->sh + 1);
+    c->wo = (uint16_t)((c->w + c->pad_left + c->pad_right - c->kw) / c->sw + 1);
+    c->src = 0;
+    c->src_px = (uint16_t)(c->c + rng_range(r, 0, 3));
+    c->src_row = (uint32_t)c->src_px * c->w + 5;
+    int acc_out = (t->in.flags & BPU_CONV_ACC_OUT) != 0;
+    c->dst = 0x40000;
+    c->dst_px = (uint16_t)(acc_out ? 4 * c->k : c->k + rng_range(r, 0, 2));
+    c->dst_row = (uint32_t)c->dst_px * c->wo;
+    c->wgt = 0x80000;
+    c->param = 0xC0000;
+    c->lo = acc_out ? 0 : (int8_t)rng_range(r, -128, -1);
+    c->hi = acc_out ? 0 : (int8_t)rng_range(r, 0, 127);
+    fill_rand(f, c->src, c->src_row * c->h + 64);
+    size_t wn = (size_t)c->kh * c->kw * c->c * (dwise ? 1 : c->k);
+    t->w = malloc(wn);
+    for (size_t i = 0; i < wn; i++)
+        t->w[i] = rng_s8(r);
+    if (dwise)
+        memcpy(f->S + c->wgt, t->w, wn);
+    else
+        pack_normal(t->w, c->k, c->kh, c->kw, c->c, (int8_t *)(f->S + c->wgt));
+    for (uint32_t k = 0; k < c->k; k++) {
+        uint8_t *rec = f->S + c->param + k * BPU_PARAM_BYTES;
+        wr32(rec, rng_range(r, -5000, 5000));
+        put_rq(rec + 4, 0x40000000 + (rng_u32(r) & 0x3FFFFFFF), (uint32_t)rng_range(r, 8, 16));
+    }
+}
+
+static int64_t model_conv_acc(const fixture *f, const conv_t *t, int32_t oy, int32_t ox, int32_t k)
+{
+    const bpu_conv_op *c = &t->in.u.conv;
+    int dwise = (t->in.flags & BPU_CONV_DEPTHWISE) != 0;
+    int64_t sum = 0;
+    for (int32_t ky = 0; ky < c->kh; ky++) {
+        for (int32_t kx = 0; kx < c->kw; kx++) {
+            int32_t iy = oy * c->sh + ky - c->pad_top, ix = ox * c->sw + kx - c->pad_left;
+            if (iy < 0 || ix < 0 || iy >= c->h || ix >= c->w)
+                continue;
+            uint64_t px = c->src + (uint64_t)iy * c->src_row + (uint64_t)ix * c->src_px;
+            if (dwise) {
+                sum += (int64_t)B(f, px + k) * t->w[((size_t)ky * c->kw + kx) * c->c + k];
+            } else {
+                for (int32_t ch = 0; ch < c->c; ch++)
+                    sum += (int64_t)B(f, px + ch) *
+                           t->w[(((size_t)k * c->kh + ky) * c->kw + kx) * c->c + ch];
+            }
+        }
+    }
+    return sum;
+}
+
+static int32_t rd32s(const uint8_t *p)
+{
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return model_wrap32(u);
+}
+
+static void check_conv_int8(const fixture *f, const conv_t *t)
+{
+    const bpu_conv_op *c = &t->in.u.conv;
+    for (int32_t oy = 0; oy < c->ho; oy++)
+        for (int32_t ox = 0; ox < c->wo; ox++)
+            for (int32_t k = 0; k < c->k; k++) {
+                const uint8_t *rec = f->before + c->param + k * BPU_PARAM_BYTES;
+                int64_t acc = rd32s(rec) + model_conv_acc(f, t, oy, ox, k);
+                int8_t want = model_requant64(acc, rd32s(rec + 4), rec[8], c->lo, c->hi);
+                int8_t got =
+                    (int8_t)f->S[c->dst + (uint64_t)oy * c->dst_row + (uint64_t)ox * c->dst_px + k];
+                if (got != want)
+                    print_error("conv (%d,%d,%d): got %d want %d\n", oy, ox, k, got, want);
+                assert_int_equal(got, want);
+            }
+}
+
+static void test_conv(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 40; i++) {
+        conv_t t;
+        make_conv(f, &t, i % 2, 0);
+        expect_ok(f, &t.in);
+        check_conv_int8(f, &t);
+        free(t.w);
+    }
+}
+
+/* A channel-split accumulation chain: ACC_OUT (bias + first 32 input channels, int32 to SRAM),
+ * then ACC_IN (rest of the channels, requantised) equals the single CONV. */
+static void test_conv_acc_chain(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 10; i++) {
+        conv_t t;
+        make_conv(f, &t, 0, 0);
+        bpu_conv_op *c = &t.in.u.conv;
+        if (c->c <= 32) {
+            free(t.w);
+            continue;
+        }
+        /* expected: the whole conv */
+        memcpy(f->before, f->S, SRAM_BYTES);
+        int8_t *want = malloc((size_t)c->ho * c->wo * c->k);
+        for (int32_t oy = 0; oy < c->ho; oy++)
+            for (int32_t ox = 0; ox < c->wo; ox++)
+                for (int32_t k = 0; k < c->k; k++) {
+                    const uint8_t *rec = f->before + c->param + k * BPU_PARAM_BYTES;
+                    int64_t acc = rd32s(rec) + model_conv_acc(f, &t, oy, ox, k);
+                    want[((size_t)oy * c->wo + ox) * c->k + k] =
+                        model_requant64(acc, rd32s(rec + 4), rec[8], c->lo, c->hi);
+                }
+        /* split weights: part A = channels [0, 32), part B = [32, c) */
+        uint16_t cb = (uint16_t)(c->c - 32);
+        int8_t *wa = malloc((size_t)c->k * c->kh * c->kw * 32);
+        int8_t *wb = malloc((size_t)c->k * c->kh * c->kw * cb);
+        for (size_t kt = 0; kt < (size_t)c->k * c->kh * c->kw; kt++) {
+            memcpy(wa + kt * 32, t.w + kt * c->c, 32);
+            memcpy(wb + kt * cb, t.w + kt * c->c + 32, cb);
+        }
+        prog p = {.n = 0};
+        bpu_insn a = t.in, b = t.in, e = end_insn();
+        a.flags = BPU_CONV_ACC_OUT;
+        a.u.conv.c = 32;
+        a.u.conv.lo = a.u.conv.hi = 0;
+        a.u.conv.dst = 0xD0000;
+        a.u.conv.dst_px = (uint16_t)(4 * c->k);
+        a.u.conv.dst_row = 4u * c->k * c->wo;
+        pack_normal(wa, c->k, c->kh, c->kw, 32, (int8_t *)(f->S + 0x80000));
+        b.flags = BPU_CONV_ACC_IN;
+        b.u.conv.c = cb;
+        b.u.conv.src = 32;
+        b.u.conv.acc = 0xD0000;
+        b.u.conv.wgt = 0xA0000;
+        pack_normal(wb, c->k, c->kh, c->kw, cb, (int8_t *)(f->S + 0xA0000));
+        prog_add(&p, &a);
+        prog_add(&p, &b);
+        prog_add(&p, &e);
+        bpu_program *pg = NULL;
+        bpu_error err;
+        bpu_counters ctr;
+        assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
+                         BPU_OK);
+        assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_OK);
+        bpu_program_free(pg);
+        for (int32_t oy = 0; oy < c->ho; oy++)
+            for (int32_t ox = 0; ox < c->wo; ox++)
+                for (int32_t k = 0; k < c->k; k++)
+                    assert_int_equal(
+                        (int8_t)
+                            f->S[c->dst + (uint64_t)oy * c->dst_row + (uint64_t)ox * c->dst_px + k],
+                        want[((size_t)oy * c->wo + ox) * c->k + k]);
+        free(want);
+        free(wa);
+        free(wb);
+        free(t.w);
+    }
+}
+
+static void test_conv_faults(void **state)
+{
+    fixture *f = *state;
+    conv_t t;
+    bpu_error err;
+    make_conv(f, &t, 0, 0);
+    bpu_conv_op *c = &t.in.u.conv;
+    f->S[c->param + 7] = 0x10; /* record 0: M < 2^30 */
+    assert_int_equal(run1(f, &t.in, NULL, &err), BPU_E_FAULT);
+    assert_non_null(strstr(err.msg, "param"));
+    assert_int_equal(err.insn, 0);
+    free(t.w);
+    make_conv(f, &t, 0, 0);
+    c = &t.in.u.conv;
+    if (c->c % 4 != 0) {
+        /* a nonzero padding weight (input channel >= c in the last group) */
+        size_t k16 = ((size_t)c->k + 15) / 16 * 16, c4 = ((size_t)c->c + 3) / 4;
+        f->S[c->wgt + ((c4 - 1) * k16) * 4 + 3] = 1;
+        assert_int_equal(run1(f, &t.in, NULL, &err), BPU_E_FAULT);
+        assert_non_null(strstr(err.msg, "wgt"));
+    }
+    free(t.w);
+}
+
+/* ---- EWISE --------------------------------------------------------------------------------- */
+
+static void test_ewise(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 60; i++) {
+        uint32_t op = (uint32_t)(i % 5);
+        int mode = i / 5 % 3; /* 0 full, 1 per-channel broadcast, 2 scalar */
+        bpu_insn in = {.opcode = BPU_OP_EWISE,
+                       .flags = (uint8_t)(op | (mode == 2 ? BPU_EWISE_SCALAR2 : 0))};
+        bpu_ewise_op *e = &in.u.ewise;
+        e->h = (uint16_t)rng_range(&f->r, 1, 6);
+        e->w = (uint16_t)rng_range(&f->r, 1, 7);
+        e->c = (uint16_t)rng_range(&f->r, 1, 40);
+        e->src1 = 0x1000;
+        e->src1_px = e->c;
+        e->src1_row = (uint32_t)e->c * e->w + 3;
+        e->src2 = 0x20000;
+        e->src2_px = mode ? 0 : (uint16_t)(e->c + 1);
+        e->src2_row = mode ? 0 : (uint32_t)(e->c + 1) * e->w;
+        e->dst = 0x40000;
+        e->dst_px = (uint16_t)(e->c + 2);
+        e->dst_row = (uint32_t)(e->c + 2) * e->w;
+        e->lo = (int8_t)rng_range(&f->r, -128, -50);
+        e->hi = (int8_t)rng_range(&f->r, 50, 127);
+        if (op <= BPU_EW_SUB) {
+            e->m1 = 0x40000000u + (rng_u32(&f->r) & 0x3FFFFFFF);
+            e->m2 = rng_u32(&f->r) & 0x7FFFFFFF;
+            e->r = (uint8_t)rng_range(&f->r, 29, 32);
+        } else if (op == BPU_EW_MUL) {
+            e->m1 = 0x40000000u + (rng_u32(&f->r) & 0x3FFFFFFF);
+            e->r = (uint8_t)rng_range(&f->r, 34, 40);
+        }
+        fill_rand(f, 0x1000, 0x8000);
+        fill_rand(f, 0x20000, 0x8000);
+        expect_ok(f, &in);
+        for (int32_t y = 0; y < e->h; y++)
+            for (int32_t x = 0; x < e->w; x++)
+                for (int32_t c = 0; c < e->c; c++) {
+                    int64_t a =
+                        B(f, e->src1 + (uint64_t)y * e->src1_row + (uint64_t)x * e->src1_px + c);
+                    int64_t b = mode == 2 ? B(f, e->src2)
+                                          : B(f, e->src2 + (uint64_t)y * e->src2_row +
+                                                     (uint64_t)x * e->src2_px + c);
+                    int8_t want;
+                    if (op == BPU_EW_ADD)
+                        want = model_requant64(a * e->m1 + b * e->m2, 1, e->r, e->lo, e->hi);
+                    else if (op == BPU_EW_SUB)
+                        want = model_requant64(a * e->m1 - b * e->m2, 1, e->r, e->lo, e->hi);
+                    else if (op == BPU_EW_MUL)
+                        want = model_requant64(a * b, e->m1, e->r, e->lo, e->hi);
+                    else if (op == BPU_EW_MAX)
+                        want = model_clamp(a > b ? a : b, e->lo, e->hi);
+                    else
+                        want = model_clamp(a < b ? a : b, e->lo, e->hi);
+                    assert_int_equal(
+                        (int8_t)
+                            f->S[e->dst + (uint64_t)y * e->dst_row + (uint64_t)x * e->dst_px + c],
+                        want);
+                }
+    }
+}
+
+/* ---- POOL ---------------------------------------------------------------------------------- */
+
+static void test_pool(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 40; i++) {
+        int avg = i % 2, count_pad = avg && (i / 2) % 2;
+        bpu_insn in = {
+            .opcode = BPU_OP_POOL,
+            .flags = (uint8_t)((avg ? BPU_POOL_AVG : 0) | (count_pad ? BPU_POOL_COUNT_PAD : 0))};
+        bpu_pool_op *p = &in.u.pool;
+        p->kh = (uint8_t)rng_range(&f->r, 1, 3);
+        p->kw = (uint8_t)rng_range(&f->r, 1, 3);
+        p->sh = (uint8_t)rng_range(&f->r, 1, 2);
+        p->sw = (uint8_t)rng_range(&f->r, 1, 2);
+        p->pad_top = (uint8_t)rng_range(&f->r, 0, p->kh - 1);
+        p->pad_bottom = (uint8_t)rng_range(&f->r, 0, p->kh - 1);
+        p->pad_left = (uint8_t)rng_range(&f->r, 0, p->kw - 1);
+        p->pad_right = (uint8_t)rng_range(&f->r, 0, p->kw - 1);
+        p->h = (uint16_t)rng_range(&f->r, 3, 8);
+        p->w = (uint16_t)rng_range(&f->r, 3, 8);
+        p->c = (uint16_t)rng_range(&f->r, 1, 20);
+        p->ho = (uint16_t)((p->h + p->pad_top + p->pad_bottom - p->kh) / p->sh + 1);
+        p->wo = (uint16_t)((p->w + p->pad_left + p->pad_right - p->kw) / p->sw + 1);
+        p->src = 0x1000;
+        p->src_px = p->c;
+        p->src_row = (uint32_t)p->c * p->w;
+        p->dst = 0x40000;
+        p->dst_px = p->c;
+        p->dst_row = (uint32_t)p->c * p->wo;
+        p->lo = -128;
+        p->hi = (int8_t)rng_range(&f->r, 0, 127);
+        fill_rand(f, 0x1000, 0x1000);
+        if (avg) {
+            p->param = 0x60000;
+            for (uint32_t n = 1; n <= (uint32_t)p->kh * p->kw; n++) /* any legal (M, r) per n */
+                put_rq(f->S + p->param + (n - 1) * BPU_RQ_BYTES,
+                       0x40000000 + (rng_u32(&f->r) & 0x3FFFFFFF), 30 + n % 4);
+        }
+        expect_ok(f, &in);
+        for (int32_t oy = 0; oy < p->ho; oy++)
+            for (int32_t ox = 0; ox < p->wo; ox++)
+                for (int32_t c = 0; c < p->c; c++) {
+                    int64_t acc = avg ? 0 : -1000;
+                    int32_t n = 0;
+                    for (int32_t ky = 0; ky < p->kh; ky++)
+                        for (int32_t kx = 0; kx < p->kw; kx++) {
+                            int32_t iy = oy * p->sh + ky - p->pad_top,
+                                    ix = ox * p->sw + kx - p->pad_left;
+                            if (iy < 0 || ix < 0 || iy >= p->h || ix >= p->w)
+                                continue;
+                            int64_t v = B(f, p->src + (uint64_t)iy * p->src_row +
+                                                 (uint64_t)ix * p->src_px + c);
+                            acc = avg ? acc + v : (v > acc ? v : acc);
+                            n++;
+                        }
+                    if (count_pad)
+                        n = p->kh * p->kw;
+                    int8_t want;
+                    if (avg) {
+                        const uint8_t *rec = f->before + p->param + (n - 1) * BPU_RQ_BYTES;
+                        want = model_requant64(acc, rd32s(rec), rec[4], p->lo, p->hi);
+                    } else {
+                        want = model_clamp(acc, p->lo, p->hi);
+                    }
+                    assert_int_equal(
+                        (int8_t)
+                            f->S[p->dst + (uint64_t)oy * p->dst_row + (uint64_t)ox * p->dst_px + c],
+                        want);
+                }
+    }
+}
+
+/* ---- RESIZE, LUT, REQUANT, COPY, FILL ------------------------------------------------------- */
+
+static void test_resize(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 20; i++) {
+        int bil = i % 2;
+        bpu_insn in = {.opcode = BPU_OP_RESIZE, .flags = (uint8_t)(bil ? BPU_RESIZE_BILINEAR : 0)};
+        bpu_resize_op *r = &in.u.resize;
+        r->h = (uint16_t)rng_range(&f->r, 1, 6);
+        r->w = (uint16_t)rng_range(&f->r, 1, 6);
+        r->c = (uint16_t)rng_range(&f->r, 1, 9);
+        r->ho = (uint16_t)rng_range(&f->r, 1, 13);
+        r->wo = (uint16_t)rng_range(&f->r, 1, 13);
+        r->src = 0x1000;
+        r->src_px = r->c;
+        r->src_row = (uint32_t)r->c * r->w;
+        r->dst = 0x40000;
+        r->dst_px = r->c;
+        r->dst_row = (uint32_t)r->c * r->wo;
+        r->step_y = (uint32_t)(((uint64_t)r->h << 16) / r->ho);
+        r->step_x = (uint32_t)(((uint64_t)r->w << 16) / r->wo);
+        r->off_y = (int32_t)(r->step_y / 2) - 32768; /* half-pixel centres */
+        r->off_x = (int32_t)(r->step_x / 2) - 32768;
+        fill_rand(f, 0x1000, 0x400);
+        expect_ok(f, &in);
+        for (int32_t oy = 0; oy < r->ho; oy++)
+            for (int32_t ox = 0; ox < r->wo; ox++)
+                for (int32_t c = 0; c < r->c; c++) {
+                    int64_t sy = (int64_t)r->off_y + (int64_t)r->step_y * oy;
+                    int64_t sx = (int64_t)r->off_x + (int64_t)r->step_x * ox;
+                    sy = sy < 0                             ? 0
+                         : sy > ((int64_t)(r->h - 1) << 16) ? (int64_t)(r->h - 1) << 16
+                                                            : sy;
+                    sx = sx < 0                             ? 0
+                         : sx > ((int64_t)(r->w - 1) << 16) ? (int64_t)(r->w - 1) << 16
+                                                            : sx;
+                    int32_t y0 = (int32_t)(sy / 65536), x0 = (int32_t)(sx / 65536);
+                    int32_t y1 = y0 + 1 < r->h ? y0 + 1 : y0, x1 = x0 + 1 < r->w ? x0 + 1 : x0;
+                    int64_t fy = sy % 65536 / 32, fx = sx % 65536 / 32;
+#define PX(yy, xx)                                                                                 \
+    ((int64_t)B(f, r->src + (uint64_t)(yy)*r->src_row + (uint64_t)(xx)*r->src_px + c))
+                    int8_t want;
+                    if (!bil)
+                        want = (int8_t)PX(y0, x0);
+                    else
+                        want = (int8_t)model_floor_div_pow2(
+                            PX(y0, x0) * (2048 - fy) * (2048 - fx) + PX(y0, x1) * (2048 - fy) * fx +
+                                PX(y1, x0) * fy * (2048 - fx) + PX(y1, x1) * fy * fx + (1 << 21),
+                            22);
+#undef PX
+                    assert_int_equal(
+                        (int8_t)
+                            f->S[r->dst + (uint64_t)oy * r->dst_row + (uint64_t)ox * r->dst_px + c],
+                        want);
+                }
+    }
+}
+
+static void test_lut_requant_copy_fill(void **state)
+{
+    fixture *f = *state;
+    /* LUT */
+    bpu_insn in = {.opcode = BPU_OP_LUT};
+    in.u.lut = (bpu_lut_op){.src = 0x1000,
+                            .dst = 0x40000,
+                            .table = 0x60000,
+                            .h = 3,
+                            .w = 5,
+                            .c = 7,
+                            .src_px = 8,
+                            .dst_px = 7,
+                            .src_row = 50,
+                            .dst_row = 35};
+    fill_rand(f, 0x1000, 0x400);
+    expect_ok(f, &in);
+    for (int32_t y = 0; y < 3; y++)
+        for (int32_t x = 0; x < 5; x++)
+            for (int32_t c = 0; c < 7; c++) {
+                int8_t v = B(f, 0x1000 + y * 50 + x * 8 + c);
+                assert_int_equal((int8_t)f->S[0x40000 + y * 35 + x * 7 + c],
+                                 B(f, 0x60000 + v + 128));
+            }
+    /* REQUANT int32 per-channel and int8 per-tensor */
+    for (int s32 = 0; s32 < 2; s32++) {
+        bpu_insn q = {.opcode = BPU_OP_REQUANT,
+                      .flags = (uint8_t)(s32 ? BPU_RQ_SRC_S32 | BPU_RQ_PER_CHANNEL : 0)};
+        bpu_requant_op *rq = &q.u.requant;
+        *rq = (bpu_requant_op){.src = 0x1000,
+                               .dst = 0x40000,
+                               .param = 0x60000,
+                               .h = 2,
+                               .w = 3,
+                               .c = 9,
+                               .src_px = (uint16_t)(s32 ? 40 : 9),
+                               .dst_px = 9,
+                               .lo = -100,
+                               .hi = 90,
+                               .src_row = s32 ? 120u : 27u,
+                               .dst_row = 27};
+        for (uint32_t c = 0; c < 9; c++)
+            put_rq(f->S + 0x60000 + c * BPU_RQ_BYTES, 0x40000000 + (rng_u32(&f->r) & 0x3FFFFFFF),
+                   s32 ? 20u + c : 30u);
+        expect_ok(f, &q);
+        for (int32_t y = 0; y < 2; y++)
+            for (int32_t x = 0; x < 3; x++)
+                for (int32_t c = 0; c < 9; c++) {
+                    uint64_t a = 0x1000 + (uint64_t)y * rq->src_row + (uint64_t)x * rq->src_px;
+                    int64_t v = s32 ? rd32s(f->before + a + 4 * c) : B(f, a + c);
+                    const uint8_t *rec = f->before + 0x60000 + (s32 ? c : 0) * BPU_RQ_BYTES;
+                    assert_int_equal((int8_t)f->S[0x40000 + y * 27 + x * 9 + c],
+                                     model_requant64(v, rd32s(rec), rec[4], -100, 90));
+                }
+    }
+    /* COPY and FILL */
+    bpu_insn cp = {.opcode = BPU_OP_COPY};
+    cp.u.copy = (bpu_copy_op){.src = 0x1003,
+                              .dst = 0x40001,
+                              .x_bytes = 13,
+                              .y_rows = 4,
+                              .z_planes = 2,
+                              .src_stride_y = 20,
+                              .src_stride_z = 100,
+                              .dst_stride_y = 15,
+                              .dst_stride_z = 70};
+    expect_ok(f, &cp);
+    for (int z = 0; z < 2; z++)
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 13; x++)
+                assert_int_equal(f->S[0x40001 + z * 70 + y * 15 + x],
+                                 f->before[0x1003 + z * 100 + y * 20 + x]);
+    assert_int_equal(f->S[0x40001 + 13], f->before[0x40001 + 13]);
+    bpu_insn fl = {.opcode = BPU_OP_FILL};
+    fl.u.copy = (bpu_copy_op){
+        .dst = 0x40001, .value = -3, .x_bytes = 5, .y_rows = 2, .z_planes = 1, .dst_stride_y = 9};
+    expect_ok(f, &fl);
+    for (int y = 0; y < 2; y++)
+        for (int x = 0; x < 9; x++)
+            assert_int_equal(f->S[0x40001 + y * 9 + x],
+                             x < 5 ? 0xFD : f->before[0x40001 + y * 9 + x]);
+}
+
+/* ---- CVTIMG -------------------------------------------------------------------------------- */
+
+static void test_cvtimg(void **state)
+{
+    fixture *f = *state;
+    /* BT.601 full range YUV -> RGB in Q12 folded with (v - 128) normalisation: the parameters are
+     * arbitrary legal values here; the model applies the documented formula. */
+    static const int32_t coef[3][3] = {{4096, 0, 5743}, {4096, -1410, -2925}, {4096, 7258, 0}};
+    for (int yuv444 = 0; yuv444 < 2; yuv444++) {
+        bpu_insn in = {.opcode = BPU_OP_CVTIMG, .flags = (uint8_t)(yuv444 ? BPU_CVT_YUV444 : 0)};
+        bpu_cvtimg_op *c = &in.u.cvtimg;
+        c->h = 6;
+        c->w = 8;
+        c->src_y = 0x1000;
+        c->y_row = yuv444 ? 30 : 10;
+        c->src_uv = yuv444 ? 0 : 0x2000;
+        c->uv_row = yuv444 ? 0 : 12;
+        c->dst = 0x40000;
+        c->dst_px = 3;
+        c->dst_row = 24;
+        c->param = 0x60000;
+        c->lo = -128;
+        c->hi = 127;
+        for (int o = 0; o < 3; o++) {
+            uint8_t *rec = f->S + 0x60000 + o * BPU_CVT_BYTES;
+            for (int j = 0; j < 3; j++)
+                wr32(rec + 4 * j, coef[o][j]);
+            wr32(rec + 12, -128 * 4096);
+            put_rq(rec + 16, 0x40000000, 13 + o);
+        }
+        fill_rand(f, 0x1000, 0x2000);
+        expect_ok(f, &in);
+        for (int32_t y = 0; y < 6; y++)
+            for (int32_t x = 0; x < 8; x++) {
+                int64_t d[3];
+                if (yuv444) {
+                    const uint8_t *s = f->before + 0x1000 + y * 30 + x * 3;
+                    d[0] = s[0];
+                    d[1] = s[1] - 128;
+                    d[2] = s[2] - 128;
+                } else {
+                    d[0] = f->before[0x1000 + y * 10 + x];
+                    d[1] = f->before[0x2000 + (y / 2) * 12 + (x / 2) * 2] - 128;
+                    d[2] = f->before[0x2000 + (y / 2) * 12 + (x / 2) * 2 + 1] - 128;
+                }
+                for (int o = 0; o < 3; o++) {
+                    int64_t acc =
+                        coef[o][0] * d[0] + coef[o][1] * d[1] + coef[o][2] * d[2] - 128 * 4096;
+                    assert_int_equal(
+                        (int8_t)f->S[0x40000 + y * 24 + x * 3 + o],
+                        model_requant64(acc, 0x40000000, (uint32_t)(13 + o), -128, 127));
+                }
+            }
+    }
+}
+
+/* ---- SETBASE ------------------------------------------------------------------------------- */
+
+static void test_setbase(void **state)
+{
+    fixture *f = *state;
+    uint8_t ddr[256];
+    for (int i = 0; i < 256; i++)
+        ddr[i] = (uint8_t)i;
+    bpu_sim_set_segment(f->sim, 4, ddr, sizeof(ddr), NULL);
+    prog p = {.n = 0};
+    bpu_insn sb = {.opcode = BPU_OP_SETBASE}, ld = {.opcode = BPU_OP_LOAD}, e = end_insn();
+    sb.u.setbase = (bpu_setbase_op){.seg = 6, .src_seg = 4, .offset = 100, .size = 50};
+    ld.u.dma = (bpu_dma_op){
+        .seg = 6, .ddr_off = 10, .sram = 0x3000, .x_bytes = 40, .y_rows = 1, .z_planes = 1};
+    prog_add(&p, &sb);
+    prog_add(&p, &ld);
+    prog_add(&p, &e);
+    bpu_program *pg = NULL;
+    bpu_error err;
+    bpu_counters ctr;
+    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
+                     BPU_OK);
+    assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_OK);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(f->S[0x3000 + i], 110 + i);
+    bpu_program_free(pg);
+    /* a load beyond the 50-byte window faults at instruction 1 */
+    p.n = 0;
+    ld.u.dma.ddr_off = 11;
+    prog_add(&p, &sb);
+    prog_add(&p, &ld);
+    prog_add(&p, &e);
+    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
+                     BPU_OK);
+    assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_E_FAULT);
+    assert_int_equal(err.insn, 1);
+    bpu_program_free(pg);
+    bpu_sim_set_segment(f->sim, 4, NULL, 0, NULL);
+    bpu_sim_set_segment(f->sim, 6, NULL, 0, NULL);
+}
+
+/* ---- cycle model, estimate == run, JSON, trace ---------------------------------------------- */
+
+typedef struct trace_log {
+    int n;
+    bpu_trace_event ev[16];
+} trace_log;
+
+static void on_trace(void *user, const bpu_trace_event *ev)
+{
+    trace_log *t = user;
+    if (t->n < 16)
+        t->ev[t->n++] = *ev;
+}
+
+static void test_cycle_model(void **state)
+{
+    fixture *f = *state;
+    uint8_t ddr[8192] = {0};
+    bpu_sim_set_segment(f->sim, 1, ddr, sizeof(ddr), NULL);
+    bpu_sim_set_segment(f->sim, 2, ddr, sizeof(ddr), NULL);
+    /* two tiles, double-buffered: LOAD a (push), LOAD b (push), FILL a (pop, push),
+     * FILL b (pop, push), STORE a (pop), STORE b (pop), END */
+    bpu_insn la = {.opcode = BPU_OP_LOAD, .dep = BPU_DEP_PUSH_NEXT};
+    la.u.dma = (bpu_dma_op){.seg = 1, .sram = 0x1000, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
+    bpu_insn lb = la;
+    lb.u.dma.sram = 0x2000;
+    bpu_insn fa = {.opcode = BPU_OP_FILL, .dep = BPU_DEP_POP_PREV | BPU_DEP_PUSH_NEXT};
+    fa.u.copy =
+        (bpu_copy_op){.dst = 0x1000, .value = 1, .x_bytes = 3200, .y_rows = 1, .z_planes = 1};
+    bpu_insn fb = fa;
+    fb.u.copy.dst = 0x2000;
+    bpu_insn sa = {.opcode = BPU_OP_STORE, .dep = BPU_DEP_POP_PREV};
+    sa.u.dma = (bpu_dma_op){.seg = 2, .sram = 0x1000, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
+    bpu_insn sbb = sa;
+    sbb.u.dma.sram = 0x2000;
+    sbb.u.dma.ddr_off = 1000;
+    bpu_insn e = end_insn();
+    prog p = {.n = 0};
+    prog_add(&p, &la);
+    prog_add(&p, &lb);
+    prog_add(&p, &fa);
+    prog_add(&p, &fb);
+    prog_add(&p, &sa);
+    prog_add(&p, &sbb);
+    prog_add(&p, &e);
+    bpu_program *pg = NULL;
+    bpu_error err;
+    bpu_counters ctr;
+    trace_log tl = {0};
+    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
+                     BPU_OK);
+    bpu_sim_set_trace(f->sim, on_trace, &tl);
+    assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_OK);
+    bpu_sim_set_trace(f->sim, NULL, NULL);
+    /* hand derivation, bernoulli2: DMA of 640 B = 10 bursts = 640 B at 10667 B/kcycle:
+     * ceil(640000 / 10667) = 60, + 300 setup = 360 cycles. FILL of 3200 B at 32 lanes = 100.
+     * LOAD a [0, 360), LOAD b [360, 720); FILL a [360, 460), FILL b [720, 820);
+     * STORE a [460, 820), STORE b [820, 1180); END at 1180. */
+    assert_int_equal(ctr.cycles, 1180);
+    assert_int_equal(ctr.queue_busy[BPU_Q_LOAD], 720);
+    assert_int_equal(ctr.queue_busy[BPU_Q_EXEC], 200);
+    assert_int_equal(ctr.queue_busy[BPU_Q_STORE], 720);
+    assert_int_equal(ctr.op_count[BPU_OP_LOAD], 2);
+    assert_int_equal(ctr.op_cycles[BPU_OP_FILL], 200);
+    assert_int_equal(tl.n, 7);
+    assert_int_equal(tl.ev[2].index, 2); /* FILL a starts at 360, before LOAD b's successor */
+    assert_int_equal(tl.ev[2].start, 360);
+    int seen_sa = 0;
+    for (int i = 0; i < tl.n; i++)
+        if (tl.ev[i].index == 4) {
+            seen_sa = 1;
+            assert_int_equal(tl.ev[i].start, 460);
+            assert_int_equal(tl.ev[i].end, 820);
+        }
+    assert_true(seen_sa);
+    /* the static estimate is the same model */
+    const bpu_counters *est = bpu_program_estimate(pg);
+    assert_int_equal(est->cycles, ctr.cycles);
+    assert_memory_equal(est->queue_busy, ctr.queue_busy, sizeof(ctr.queue_busy));
+    assert_memory_equal(est->op_cycles, ctr.op_cycles, sizeof(ctr.op_cycles));
+    assert_int_equal(est->ddr_load_bytes, 1280);
+    assert_int_equal(est->ddr_store_bytes, 1280);
+    assert_int_equal(est->sram_peak, 0x2000 + 3200);
+    char json[2048];
+    size_t need = bpu_counters_json(&ctr, json, sizeof(json));
+    assert_true(need < sizeof(json));
+    assert_non_null(strstr(json, "\"cycles\":1180"));
+    assert_non_null(strstr(json, "\"fill\":{\"count\":2,\"cycles\":200}"));
+    assert_non_null(strstr(json, "\"ddr_load_bytes\":1280"));
+    char small[16];
+    assert_int_equal(bpu_counters_json(&ctr, small, sizeof(small)), need);
+    assert_int_equal(strlen(small), 15);
+    bpu_program_free(pg);
+    bpu_sim_set_segment(f->sim, 1, NULL, 0, NULL);
+    bpu_sim_set_segment(f->sim, 2, NULL, 0, NULL);
+}
+
+/* CONV cycles by hand: NORMAL 3x3, C=40, K=70, 8x8 out on bernoulli2 (32x32 array):
+ * ceil(40/32)=2 * ceil(70/32)=3 * 64 px * 9 taps = 3456 + 64 pipeline = 3520. */
+static void test_conv_cycles(void **state)
+{
+    (void)state;
+    bpu_insn in = {.opcode = BPU_OP_CONV};
+    in.u.conv = (bpu_conv_op){.src = 0,
+                              .dst = 0x40000,
+                              .wgt = 0x80000,
+                              .param = 0xC0000,
+                              .h = 8,
+                              .w = 8,
+                              .c = 40,
+                              .k = 70,
+                              .ho = 8,
+                              .wo = 8,
+                              .kh = 3,
+                              .kw = 3,
+                              .sh = 1,
+                              .sw = 1,
+                              .dh = 1,
+                              .dw = 1,
+                              .pad_top = 1,
+                              .pad_bottom = 1,
+                              .pad_left = 1,
+                              .pad_right = 1,
+                              .lo = -128,
+                              .hi = 127,
+                              .src_px = 40,
+                              .dst_px = 70,
+                              .src_row = 320,
+                              .dst_row = 560};
+    prog p = {.n = 0};
+    bpu_insn e = end_insn();
+    prog_add(&p, &in);
+    prog_add(&p, &e);
+    bpu_program *pg = NULL;
+    bpu_error err;
+    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
+                     BPU_OK);
+    assert_int_equal(bpu_program_estimate(pg)->cycles, 3520);
+    assert_int_equal(bpu_program_estimate(pg)->macs, 64ull * 70 * 40 * 9);
+    bpu_program_free(pg);
+    /* depthwise 3x3 C=70 on bayes-e (64 lanes x 8 taps): ceil(70/64)=2 * 64 * ceil(9/8)=2 + 64 */
+    in.flags = BPU_CONV_DEPTHWISE;
+    in.u.conv.c = in.u.conv.k = 70;
+    in.u.conv.src_px = 70;
+    in.u.conv.src_row = 560;
+    p.n = 0;
+    prog_add(&p, &in);
+    prog_add(&p, &e);
+    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BAYES_E, &pg, &err), BPU_OK);
+    assert_int_equal(bpu_program_estimate(pg)->cycles, 2 * 64 * 2 + 64);
+    bpu_program_free(pg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_store),     cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_conv_acc_chain), cmocka_unit_test(test_conv_faults),
+        cmocka_unit_test(test_ewise),          cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_resize),         cmocka_unit_test(test_lut_requant_copy_fill),
+        cmocka_unit_test(test_cvtimg),         cmocka_unit_test(test_setbase),
+        cmocka_unit_test(test_cycle_model),    cmocka_unit_test(test_conv_cycles),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,303 @@
+/* Every CONV / DEPTHWISE / requant kernel variant this machine can run, against the test's own
+ * scalar model (unpacked weights, int64 sums, division-based rounding), on random shapes: odd
+ * sizes, channel counts that are not multiples of any vector width, strides, dilations, every
+ * combination of padding, output bands, extreme values (-128/127, wrapping biases), and garbage
+ * bytes after every pixel (which must be multiplied by zero padding weights only). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "bpu/kernels.h"
+#include "bpu_test_util.h"
+
+typedef struct conv_case {
+    bpu_conv_geom g;
+    int dwise;
+    int8_t *src;   /* with garbage slack */
+    int8_t *w;     /* unpacked [k][ky][kx][c] (NORMAL) or [ky][kx][c] (DW) */
+    int8_t *wpack; /* kernel layout */
+    int32_t *bias;
+    int32_t oy0, oy1;
+} conv_case;
+
+/* the model: plain definition of convolution with zero padding */
+static int32_t model_conv_at(const conv_case *t, int32_t oy, int32_t ox, int32_t kk)
+{
+    const bpu_conv_geom *g = &t->g;
+    int64_t sum = t->bias[kk];
+    for (int32_t ky = 0; ky < g->kh; ky++) {
+        for (int32_t kx = 0; kx < g->kw; kx++) {
+            int32_t iy = oy * g->sh + ky * g->dh - g->pad_top;
+            int32_t ix = ox * g->sw + kx * g->dw - g->pad_left;
+            if (iy < 0 || ix < 0 || iy >= g->h || ix >= g->w)
+                continue;
+            if (t->dwise) {
+                sum += (int64_t)t->src[(size_t)iy * g->src_row + (size_t)ix * g->src_px + kk] *
+                       t->w[((size_t)ky * g->kw + kx) * g->c + kk];
+                continue;
+            }
+            for (int32_t c = 0; c < g->c; c++)
+                sum += (int64_t)t->src[(size_t)iy * g->src_row + (size_t)ix * g->src_px + c] *
+                       t->w[(((size_t)kk * g->kh + ky) * g->kw + kx) * g->c + c];
+        }
+    }
+    return model_wrap32(sum);
+}
+
+/* mode 0: random values, 1: all extremes (-128 activations, +-127/-128 weights), 2: bias near
+ * INT32 limits so the sum wraps */
+static void make_case(rng *r, conv_case *t, int dwise, int mode)
+{
+    bpu_conv_geom *g = &t->g;
+    memset(t, 0, sizeof(*t));
+    t->dwise = dwise;
+    g->kh = rng_range(r, 1, 5);
+    g->kw = rng_range(r, 1, 5);
+    g->dh = rng_range(r, 1, 2);
+    g->dw = rng_range(r, 1, 2);
+    g->sh = rng_range(r, 1, 3);
+    g->sw = rng_range(r, 1, 3);
+    g->pad_top = rng_range(r, 0, 3);
+    g->pad_left = rng_range(r, 0, 3);
+    int32_t pad_bottom = rng_range(r, 0, 3), pad_right = rng_range(r, 0, 3);
+    int32_t ext_h = (g->kh - 1) * g->dh + 1, ext_w = (g->kw - 1) * g->dw + 1;
+    g->h = rng_range(r, 1, 14);
+    g->w = rng_range(r, 1, 19);
+    if (g->h + g->pad_top + pad_bottom < ext_h)
+        g->h = ext_h;
+    if (g->w + g->pad_left + pad_right < ext_w)
+        g->w = ext_w;
+    g->ho = (g->h + g->pad_top + pad_bottom - ext_h) / g->sh + 1;
+    g->wo = (g->w + g->pad_left + pad_right - ext_w) / g->sw + 1;
+    g->c = rng_range(r, 1, 3) == 1 ? rng_range(r, 1, 9) : rng_range(r, 1, 150);
+    g->k = dwise ? g->c : (rng_range(r, 1, 3) == 1 ? rng_range(r, 1, 20) : rng_range(r, 1, 150));
+    g->src_px = (size_t)g->c + (size_t)rng_range(r, 0, 5);
+    g->src_row = g->src_px * g->w + (size_t)rng_range(r, 0, 9);
+    size_t src_bytes = g->src_row * g->h + 64;
+    t->src = malloc(src_bytes);
+    for (size_t i = 0; i < src_bytes; i++)
+        t->src[i] = mode == 1 ? -128 : rng_s8(r); /* slack and gaps hold garbage too */
+    size_t wn = (size_t)g->kh * g->kw * g->c * (dwise ? 1 : g->k);
+    t->w = malloc(wn);
+    for (size_t i = 0; i < wn; i++)
+        t->w[i] = mode == 1 ? (rng_u32(r) & 1 ? 127 : -128) : rng_s8(r);
+    if (dwise) {
+        t->wpack = malloc(wn);
+        memcpy(t->wpack, t->w, wn);
+    } else {
+        t->wpack = malloc(packed_normal_bytes(g->k, g->kh, g->kw, g->c));
+        pack_normal(t->w, g->k, g->kh, g->kw, g->c, t->wpack);
+    }
+    t->bias = malloc((size_t)g->k * sizeof(int32_t));
+    for (int32_t i = 0; i < g->k; i++)
+        t->bias[i] = mode == 2 ? (i & 1 ? INT32_MAX - rng_range(r, 0, 1000)
+                                        : INT32_MIN + rng_range(r, 0, 1000))
+                               : rng_range(r, -100000, 100000);
+    t->oy0 = rng_range(r, 0, g->ho - 1);
+    t->oy1 = rng_range(r, t->oy0 + 1, g->ho);
+}
+
+static void free_case(conv_case *t)
+{
+    free(t->src);
+    free(t->w);
+    free(t->wpack);
+    free(t->bias);
+}
+
+static int run_case(const bpu_kernels *k, const conv_case *t)
+{
+    const bpu_conv_geom *g = &t->g;
+    size_t n = (size_t)(t->oy1 - t->oy0) * g->wo * g->k;
+    int32_t *acc = malloc(n * sizeof(int32_t));
+    (t->dwise ? k->dwconv : k->conv)(g, t->src, t->wpack, t->bias, t->oy0, t->oy1, acc);
+    int bad = 0;
+    for (int32_t oy = t->oy0; oy < t->oy1 && !bad; oy++) {
+        for (int32_t ox = 0; ox < g->wo && !bad; ox++) {
+            for (int32_t kk = 0; kk < g->k; kk++) {
+                int32_t want = model_conv_at(t, oy, ox, kk);
+                int32_t got = acc[((size_t)(oy - t->oy0) * g->wo + ox) * g->k + kk];
+                if (want != got) {
+                    print_error("%s %s: h%d w%d c%d k%d kh%d kw%d s%d,%d d%d,%d pad %d,%d at "
+                                "(%d,%d,%d): got %d want %d\n",
+                                k->name, t->dwise ? "dw" : "conv", g->h, g->w, g->c, g->k, g->kh,
+                                g->kw, g->sh, g->sw, g->dh, g->dw, g->pad_top, g->pad_left, oy, ox,
+                                kk, got, want);
+                    bad = 1;
+                    break;
+                }
+            }
+        }
+    }
+    free(acc);
+    return bad;
+}
+
+static void conv_variants(int dwise)
+{
+    int ran = 0;
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        bpu_error err;
+        if (!bpu_isa_available((bpu_isa)v))
+            continue;
+        assert_int_equal(bpu_kernels_get((bpu_isa)v, &k, &err), BPU_OK);
+        rng r = {0x9E3779B97F4A7C15ull + (uint64_t)dwise};
+        for (int i = 0; i < 300; i++) {
+            conv_case t;
+            make_case(&r, &t, dwise, i % 10 == 0 ? 1 : i % 10 == 1 ? 2 : 0);
+            int bad = run_case(k, &t);
+            free_case(&t);
+            assert_int_equal(bad, 0);
+        }
+        ran++;
+    }
+    assert_true(ran >= 1);
+}
+
+static void test_conv_normal(void **state)
+{
+    (void)state;
+    conv_variants(0);
+}
+
+static void test_conv_depthwise(void **state)
+{
+    (void)state;
+    conv_variants(1);
+}
+
+/* Every padding combination on a fixed 3x3 shape, each side 0..2, both kernels. */
+static void test_conv_every_padding(void **state)
+{
+    (void)state;
+    rng r = {12345};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int pads = 0; pads < 81; pads++) {
+            for (int dwise = 0; dwise < 2; dwise++) {
+                conv_case t;
+                make_case(&r, &t, dwise, 0);
+                bpu_conv_geom *g = &t.g;
+                int32_t pt = pads % 3, pb = pads / 3 % 3, pl = pads / 9 % 3, pr = pads / 27 % 3;
+                g->kh = g->kw = 3;
+                g->sh = g->sw = 1 + pads % 2;
+                g->dh = g->dw = 1;
+                g->h = 5;
+                g->w = 7;
+                g->pad_top = pt;
+                g->pad_left = pl;
+                g->ho = (g->h + pt + pb - 3) / g->sh + 1;
+                g->wo = (g->w + pl + pr - 3) / g->sw + 1;
+                g->src_row = g->src_px * g->w;
+                t.oy0 = 0;
+                t.oy1 = g->ho;
+                /* the shape changed: redraw source and weights in the new size */
+                free(t.src);
+                t.src = malloc(g->src_row * g->h + 64);
+                for (size_t i = 0; i < g->src_row * g->h + 64; i++)
+                    t.src[i] = rng_s8(&r);
+                free(t.w);
+                free(t.wpack);
+                size_t wn = (size_t)9 * g->c * (dwise ? 1 : g->k);
+                t.w = malloc(wn);
+                for (size_t i = 0; i < wn; i++)
+                    t.w[i] = rng_s8(&r);
+                t.wpack = malloc(dwise ? wn : packed_normal_bytes(g->k, 3, 3, g->c));
+                if (dwise)
+                    memcpy(t.wpack, t.w, wn);
+                else
+                    pack_normal(t.w, g->k, 3, 3, g->c, t.wpack);
+                int bad = run_case(k, &t);
+                free_case(&t);
+                assert_int_equal(bad, 0);
+            }
+        }
+    }
+}
+
+static void test_requant_variants(void **state)
+{
+    (void)state;
+    rng r = {777};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int it = 0; it < 200; it++) {
+            int32_t n = rng_range(&r, 1, 9), kc = rng_range(&r, 1, 70);
+            size_t px = (size_t)kc + (size_t)rng_range(&r, 0, 3);
+            int32_t *acc = malloc((size_t)n * kc * sizeof(int32_t));
+            int32_t *m = malloc((size_t)kc * sizeof(int32_t));
+            int32_t *s = malloc((size_t)kc * sizeof(int32_t));
+            int8_t *dst = malloc((size_t)n * px);
+            for (int32_t i = 0; i < n * kc; i++)
+                acc[i] = it % 4 == 0 ? (i & 1 ? INT32_MIN : INT32_MAX) : (int32_t)rng_u32(&r);
+            for (int32_t i = 0; i < kc; i++) {
+                m[i] =
+                    it % 4 == 1 ? INT32_MAX : (int32_t)(0x40000000u + (rng_u32(&r) & 0x3FFFFFFFu));
+                s[i] = it % 4 == 1 ? (i % 2 ? 1 : 62) : rng_range(&r, 1, 62);
+            }
+            int8_t lo = (int8_t)rng_range(&r, -128, 0), hi = (int8_t)rng_range(&r, 0, 127);
+            memset(dst, 0x5A, (size_t)n * px);
+            k->requant(acc, n, kc, m, s, lo, hi, dst, px);
+            for (int32_t p = 0; p < n; p++) {
+                for (int32_t i = 0; i < kc; i++) {
+                    int8_t want = model_requant64(acc[p * kc + i], m[i], (uint32_t)s[i], lo, hi);
+                    if (dst[(size_t)p * px + i] != want)
+                        print_error("%s requant p%d k%d acc %d M %d r %d: got %d want %d\n",
+                                    k->name, p, i, acc[p * kc + i], m[i], s[i],
+                                    dst[(size_t)p * px + i], want);
+                    assert_int_equal(dst[(size_t)p * px + i], want);
+                }
+                for (size_t i = (size_t)kc; i < px; i++) /* gap bytes untouched */
+                    assert_int_equal(dst[(size_t)p * px + i], 0x5A);
+            }
+            free(acc);
+            free(m);
+            free(s);
+            free(dst);
+        }
+    }
+}
+
+static void test_variant_selection(void **state)
+{
+    (void)state;
+    const bpu_kernels *k = NULL;
+    bpu_error err;
+    setenv("HB_ISA", "ref", 1);
+    assert_int_equal(bpu_kernels_select(&k, &err), BPU_OK);
+    assert_string_equal(k->name, "ref");
+    setenv("HB_ISA", "sse9", 1);
+    assert_int_equal(bpu_kernels_select(&k, &err), BPU_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "sse9"));
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        static const char *const names[] = {"ref", "avx2", "avx512vnni"};
+        setenv("HB_ISA", names[v], 1);
+        bpu_status st = bpu_kernels_select(&k, &err);
+        if (bpu_isa_available((bpu_isa)v)) {
+            assert_int_equal(st, BPU_OK);
+            assert_string_equal(k->name, names[v]);
+        } else {
+            assert_int_equal(st, BPU_E_UNSUPPORTED);
+            assert_non_null(strstr(err.msg, names[v]));
+        }
+    }
+    unsetenv("HB_ISA");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_normal),        cmocka_unit_test(test_conv_depthwise),
+        cmocka_unit_test(test_conv_every_padding), cmocka_unit_test(test_requant_variants),
+        cmocka_unit_test(test_variant_selection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,202 @@
+/* Robustness: random instruction words through decode and validate (never a crash, every error
+ * names an instruction), then random *valid* programs executed by two simulators, one with the
+ * reference kernels and one with the best variant of this CPU, from identical SRAM and DDR: both
+ * must end with the same status and bit-identical memories (faults included). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "bpu/sim.h"
+#include "bpu_test_util.h"
+
+#define DDR_BYTES 8192
+
+/* a field value biased towards what validates: small sizes, aligned addresses */
+static uint32_t pick(rng *r)
+{
+    switch (rng_u32(r) % 6) {
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return (uint32_t)rng_range(r, 1, 16);
+    case 3:
+        return (uint32_t)rng_range(r, 1, 300);
+    case 4:
+        return 32u * (uint32_t)rng_range(r, 0, 32767); /* aligned SRAM address */
+    default:
+        return rng_u32(r);
+    }
+}
+
+typedef struct setter {
+    rng *r;
+    uint8_t *bytes;
+} setter;
+
+/* overwrite every field of the encoded word with a biased random value */
+static void randomise_field(void *user, const char *name, uint32_t offset, uint32_t width,
+                            int64_t value)
+{
+    (void)name;
+    (void)value;
+    setter *s = user;
+    uint32_t v = pick(s->r);
+    for (uint32_t b = 0; b < width; b++)
+        s->bytes[offset + b] = (uint8_t)(v >> (8 * b));
+}
+
+/* Make the derived shape fields consistent so that a useful share of CONV/POOL words validate. */
+static void fix_shapes(bpu_insn *in)
+{
+    if (in->opcode == BPU_OP_CONV) {
+        bpu_conv_op *c = &in->u.conv;
+        uint32_t eh = (uint32_t)(c->kh ? c->kh - 1 : 0) * c->dh + 1;
+        uint32_t ew = (uint32_t)(c->kw ? c->kw - 1 : 0) * c->dw + 1;
+        if (c->sh && (uint32_t)c->h + c->pad_top + c->pad_bottom >= eh)
+            c->ho = (uint16_t)((c->h + c->pad_top + c->pad_bottom - eh) / c->sh + 1);
+        if (c->sw && (uint32_t)c->w + c->pad_left + c->pad_right >= ew)
+            c->wo = (uint16_t)((c->w + c->pad_left + c->pad_right - ew) / c->sw + 1);
+        c->src_px = c->c;
+        c->src_row = (uint32_t)c->c * c->w;
+        c->dst_px = (uint16_t)(c->k * ((in->flags & BPU_CONV_ACC_OUT) ? 4 : 1));
+        c->dst_row = (uint32_t)c->dst_px * c->wo;
+    } else if (in->opcode == BPU_OP_POOL) {
+        bpu_pool_op *p = &in->u.pool;
+        if (p->sh && p->h + p->pad_top + p->pad_bottom >= p->kh)
+            p->ho = (uint16_t)((p->h + p->pad_top + p->pad_bottom - p->kh) / p->sh + 1);
+        if (p->sw && p->w + p->pad_left + p->pad_right >= p->kw)
+            p->wo = (uint16_t)((p->w + p->pad_left + p->pad_right - p->kw) / p->sw + 1);
+    }
+}
+
+static void random_insn(rng *r, bpu_insn *out)
+{
+    uint8_t bytes[BPU_INSN_BYTES] = {0};
+    bpu_insn in = {.opcode = (uint8_t)rng_range(r, 1, BPU_OP_COUNT - 1)};
+    in.flags = (uint8_t)(rng_u32(r) % 3 == 0 ? rng_u32(r) : rng_u32(r) & 0x7);
+    bpu_encode(&in, bytes, NULL);
+    setter s = {r, bytes};
+    bpu_insn_fields(&in, randomise_field, &s);
+    bpu_decode(bytes, 0, out, NULL);
+    fix_shapes(out);
+}
+
+static void test_random_words(void **state)
+{
+    (void)state;
+    rng r = {0xDEC0DE};
+    const bpu_march *m = bpu_march_get(BPU_MARCH_BERNOULLI2);
+    int valid = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint8_t bytes[BPU_INSN_BYTES];
+        if (i % 2) { /* field-wise random words (they decode; some validate) */
+            bpu_insn w;
+            random_insn(&r, &w);
+            w.dep = (uint8_t)(rng_u32(&r) % 4 == 0 ? rng_u32(&r) : 0);
+            bpu_encode(&w, bytes, NULL);
+        } else { /* byte-wise random words */
+            for (int b = 0; b < BPU_INSN_BYTES; b++)
+                bytes[b] = (uint8_t)(rng_u32(&r) % 4 == 0 ? rng_u32(&r) : 0);
+            bytes[0] = (uint8_t)rng_range(&r, 0, 20);
+        }
+        bpu_insn in;
+        bpu_error err = {0, ""};
+        if (bpu_decode(bytes, i, &in, &err) != BPU_OK) {
+            assert_int_equal(err.insn, i);
+            continue;
+        }
+        char text[1024];
+        assert_true(bpu_disasm(&in, text, sizeof(text)) > 0);
+        bpu_status st = bpu_validate_insn(&in, i, m, &err);
+        if (st == BPU_OK)
+            valid++;
+        else
+            assert_non_null(strstr(err.msg, "field "));
+    }
+    assert_true(valid > 0);
+}
+
+static void test_random_programs_variants_agree(void **state)
+{
+    (void)state;
+    const bpu_kernels *kref = NULL, *kbest = NULL;
+    bpu_error err;
+    assert_int_equal(bpu_kernels_get(BPU_ISA_REF, &kref, &err), BPU_OK);
+    for (int v = BPU_ISA_COUNT - 1; v >= 0 && !kbest; v--)
+        if (bpu_isa_available((bpu_isa)v))
+            assert_int_equal(bpu_kernels_get((bpu_isa)v, &kbest, &err), BPU_OK);
+    bpu_sim *a = NULL, *b = NULL;
+    assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, kref, &a, &err), BPU_OK);
+    assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, kbest, &b, &err), BPU_OK);
+    static uint8_t ddr_a[BPU_SEGMENTS][DDR_BYTES], ddr_b[BPU_SEGMENTS][DDR_BYTES];
+    const uint32_t sram = bpu_march_get(BPU_MARCH_BERNOULLI2)->sram_bytes;
+    rng r = {0xFACADE};
+    int ran = 0, faulted = 0;
+    for (int it = 0; it < 3000 && ran < 150; it++) {
+        prog p = {.n = 0};
+        int n = rng_range(&r, 1, 6);
+        for (int tries = 0; tries < 4000 && (int)p.n < n; tries++) {
+            bpu_insn in;
+            random_insn(&r, &in);
+            in.dep = 0;
+            if (in.opcode == BPU_OP_END)
+                continue;
+            if (bpu_validate_insn(&in, 0, bpu_march_get(BPU_MARCH_BERNOULLI2), NULL) == BPU_OK)
+                prog_add(&p, &in);
+        }
+        bpu_insn e = {.opcode = BPU_OP_END};
+        prog_add(&p, &e);
+        bpu_program *pg = NULL;
+        if (bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err) != BPU_OK)
+            continue;
+        /* identical memories; segments 0..5 bound, 6..7 left unbound */
+        uint8_t *sa = bpu_sim_sram(a), *sb = bpu_sim_sram(b);
+        for (uint32_t i = 0; i < sram; i++)
+            sa[i] = (uint8_t)rng_u32(&r);
+        memcpy(sb, sa, sram);
+        for (uint32_t sg = 0; sg < BPU_SEGMENTS; sg++) {
+            for (uint32_t i = 0; i < DDR_BYTES; i++)
+                ddr_a[sg][i] = (uint8_t)rng_u32(&r);
+            memcpy(ddr_b[sg], ddr_a[sg], DDR_BYTES);
+            bpu_sim_set_segment(a, sg, sg < 6 ? ddr_a[sg] : NULL, sg < 6 ? DDR_BYTES : 0, NULL);
+            bpu_sim_set_segment(b, sg, sg < 6 ? ddr_b[sg] : NULL, sg < 6 ? DDR_BYTES : 0, NULL);
+        }
+        bpu_counters ca, cb;
+        bpu_error ea = {0, ""}, eb = {0, ""};
+        bpu_status st_a = bpu_sim_run(a, pg, &ca, &ea);
+        bpu_status st_b = bpu_sim_run(b, pg, &cb, &eb);
+        assert_int_equal(st_a, st_b);
+        if (st_a != BPU_OK) {
+            assert_int_equal(st_a, BPU_E_FAULT);
+            assert_int_equal(ea.insn, eb.insn);
+            assert_true(ea.insn >= 0 && (size_t)ea.insn < p.n);
+            faulted++;
+        } else {
+            assert_int_equal(ca.cycles, bpu_program_estimate(pg)->cycles);
+        }
+        assert_memory_equal(sa, sb, sram);
+        for (uint32_t sg = 0; sg < BPU_SEGMENTS; sg++)
+            assert_memory_equal(ddr_a[sg], ddr_b[sg], DDR_BYTES);
+        bpu_program_free(pg);
+        ran++;
+    }
+    print_message("random programs run: %d (%d faulted), kernels ref vs %s\n", ran, faulted,
+                  kbest->name);
+    assert_true(ran >= 50);
+    bpu_sim_destroy(a);
+    bpu_sim_destroy(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_words),
+        cmocka_unit_test(test_random_programs_variants_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
