@@ -1,0 +1,44 @@
+/* hbc_passes: graph optimisation passes that turn the original float model into the optimized
+ * float model (*_optimized_float_model.onnx). Every pass leaves the graph's outputs unchanged
+ * (float executor before vs after, tolerance 1e-5) and keeps graph input/output names.
+ *
+ * Errors: HBG_E_* status; the message (naming the node) is in g->err.
+ */
+#ifndef HBC_PASSES_H
+#define HBC_PASSES_H
+
+#include "hbc/log.h"
+#include "hbg/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Pass ids, in the order hbc_optimize runs them. */
+typedef enum hbc_pass {
+    HBC_PASS_FOLD_CONSTANTS, /* nodes whose inputs are all constant, shape arithmetic chains */
+    HBC_PASS_REMOVE_NOOPS,   /* Identity, Dropout, no-op Reshape/Cast/Transpose */
+    HBC_PASS_FOLD_BN,        /* BatchNormalization / Mul+Add by constants into Conv/Gemm */
+    HBC_PASS_GEMM_TO_CONV,   /* Gemm/MatMul with constant weights on NCHW data -> 1x1 Conv */
+    HBC_PASS_FUSE_ACT,       /* Relu/Clip into the producing Conv/Gemm */
+    HBC_PASS_COUNT
+} hbc_pass;
+
+/* Name of a pass ("fold_constants", ...), or "?" */
+const char *hbc_pass_name(hbc_pass p);
+
+typedef struct hbc_optimize_opts {
+    unsigned disabled; /* bit (1u << hbc_pass) set: skip that pass */
+} hbc_optimize_opts;
+
+/* Run one pass in place. The graph is validated before and after. Logs at DEBUG what changed. */
+hbg_status hbc_pass_run(hbg_graph *g, hbc_pass p, const hbc_logger *lg);
+
+/* Run every enabled pass in order until nothing changes (at most a few rounds). opts may be NULL
+ * (all passes). Logs at INFO one summary line (nodes before -> after). */
+hbg_status hbc_optimize(hbg_graph *g, const hbc_optimize_opts *opts, const hbc_logger *lg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HBC_PASSES_H */
