@@ -1,5 +1,6 @@
 /* ONNX ModelProto -> hbg_graph (hbc_onnx_load_file / hbc_onnx_load_mem). */
 #include "hbc/onnx_io.h"
+#include "hbc/quant.h"
 #include "onnx_priv.h"
 
 #include <stdarg.h>
@@ -7,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Default-domain opset versions we accept (ONNX 1.2 .. 1.12). */
-#define OPSET_MIN 7
+/* Default-domain opset versions we accept (ONNX 1.0 .. 1.12). Below 7 only the nodes that
+ * hbc_onnx_legacy_check() accepts. */
+#define OPSET_MIN 1
 #define OPSET_MAX 17
 
 typedef struct loader {
@@ -121,9 +123,37 @@ static hbg_status load_initializers(loader *L, const Onnx__GraphProto *gp)
 
 /* Set t's dtype, shape and dim names from a ValueInfoProto's type. role is "graph input" or
  * "graph output" for messages. A missing type or shape leaves dtype UNDEF / rank -1. */
-static hbg_status load_type(loader *L, const Onnx__ValueInfoProto *vi, const char *role,
-                            hbg_tensor *t)
+static const char *node_label(const Onnx__NodeProto *np, char *buf, size_t size, size_t index);
+
+/* " (read by node 'n' (Op))" for the first node reading tensor name (output = 0; " (read by no
+ * node)" if none) or " (written by ...)" for the node writing it (output = 1; "" if none), into
+ * buf. Names the op a type refusal is about. */
+static const char *node_of(const Onnx__GraphProto *gp, const char *name, int output, char *buf,
+                           size_t n)
 {
+    char lb[32];
+    buf[0] = '\0';
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        size_t cnt = output ? np->n_output : np->n_input;
+        char **names = output ? np->output : np->input;
+        for (size_t j = 0; j < cnt; j++)
+            if (names[j] && strcmp(names[j], name) == 0) {
+                snprintf(buf, n, " (%s by node '%s' (%s))", output ? "written" : "read",
+                         node_label(np, lb, sizeof lb, i), np->op_type ? np->op_type : "");
+                return buf;
+            }
+    }
+    if (!output)
+        snprintf(buf, n, " (read by no node)");
+    return buf;
+}
+
+static hbg_status load_type(loader *L, const Onnx__GraphProto *gp, const Onnx__ValueInfoProto *vi,
+                            const char *role, hbg_tensor *t)
+{
+    char user[300];
+    const int is_out = strcmp(role, "graph output") == 0;
     const Onnx__TypeProto *tp = vi->type;
     const Onnx__TypeProto__Tensor *tt;
     const Onnx__TensorShapeProto *sh;
@@ -133,15 +163,16 @@ static hbg_status load_type(loader *L, const Onnx__ValueInfoProto *vi, const cha
         return HBG_OK;
     if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
         return lfail(L, HBG_E_UNSUPPORTED,
-                     "%s '%s': only tensor types are supported (this is a sequence, map, "
+                     "%s '%s'%s: only tensor types are supported (this is a sequence, map, "
                      "optional or sparse type)",
-                     role, vi->name);
+                     role, vi->name, node_of(gp, vi->name, is_out, user, sizeof user));
     tt = tp->tensor_type;
     if (tt->has_elem_type && tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__UNDEFINED) {
         t->dtype = hbc_onnx_dtype(tt->elem_type);
         if (t->dtype == HBG_DT_UNDEF)
-            return lfail(L, HBG_E_UNSUPPORTED, "%s '%s': element type %s (%ld) is not supported",
-                         role, vi->name, hbc_onnx_type_name(tt->elem_type), (long)tt->elem_type);
+            return lfail(L, HBG_E_UNSUPPORTED, "%s '%s'%s: element type %s (%ld) is not supported",
+                         role, vi->name, node_of(gp, vi->name, is_out, user, sizeof user),
+                         hbc_onnx_type_name(tt->elem_type), (long)tt->elem_type);
     }
     if (!(sh = tt->shape))
         return HBG_OK;
@@ -187,7 +218,7 @@ static hbg_status load_inputs(loader *L, const Onnx__GraphProto *gp)
             return lfail(L, HBG_E_INVALID, "graph input '%s' is listed twice", vi->name);
         if ((idx = hbg_graph_tensor(L->g, vi->name)) < 0)
             return lfail(L, HBG_E_NOMEM, "out of memory");
-        if ((st = load_type(L, vi, "graph input", L->g->tensors[idx])) != HBG_OK)
+        if ((st = load_type(L, gp, vi, "graph input", L->g->tensors[idx])) != HBG_OK)
             return st;
         if ((st = hbg_graph_add_input(L->g, idx)) != HBG_OK)
             return lfail(L, st, "%s", L->g->err);
@@ -208,7 +239,8 @@ static hbg_status load_outputs(loader *L, const Onnx__GraphProto *gp)
             return lfail(L, HBG_E_NOMEM, "out of memory");
         t = L->g->tensors[idx];
         /* An output that is also an input or initializer already has its type. */
-        if (!t->is_const && !t->is_input && (st = load_type(L, vi, "graph output", t)) != HBG_OK)
+        if (!t->is_const && !t->is_input &&
+            (st = load_type(L, gp, vi, "graph output", t)) != HBG_OK)
             return st;
         if ((st = hbg_graph_add_output(L->g, idx)) != HBG_OK)
             return lfail(L, st, "%s", L->g->err);
@@ -345,7 +377,8 @@ static const char *node_label(const Onnx__NodeProto *np, char *buf, size_t size,
     return buf;
 }
 
-static hbg_status load_node(loader *L, const Onnx__NodeProto *np, size_t index)
+static hbg_status load_node(loader *L, const Onnx__GraphProto *gp, const Onnx__NodeProto *np,
+                            size_t index)
 {
     hbg_status st;
     hbg_node *n = NULL;
@@ -355,14 +388,16 @@ static hbg_status load_node(loader *L, const Onnx__NodeProto *np, size_t index)
 
     if (!*op)
         return lfail(L, HBG_E_INVALID, "node '%s': no op_type", label);
-    if (!is_default_domain(np->domain))
+    /* Besides ai.onnx, only our integer domain (hbc/quant.h, *_quantized_model.onnx). */
+    const int qdomain = np->domain && strcmp(np->domain, HBC_QUANT_DOMAIN) == 0;
+    if (!is_default_domain(np->domain) && !qdomain)
         return lfail(L, HBG_E_UNSUPPORTED, "node '%s' (%s): domain '%s' is not supported", label,
                      op, np->domain);
     /* Checked per node: a model made only of other domains' nodes need not import ai.onnx. */
-    if (hbg_graph_opset(L->g, "") == 0)
+    if (hbg_graph_opset(L->g, qdomain ? HBC_QUANT_DOMAIN : "") == 0)
         return lfail(L, HBG_E_INVALID,
-                     "node '%s' (%s): the model imports no opset for the default domain", label,
-                     op);
+                     "node '%s' (%s): the model imports no opset for the %s domain", label, op,
+                     qdomain ? HBC_QUANT_DOMAIN : "default");
     /* hbg_graph_add_node takes int counts and refuses more than 65536 either way. */
     if (np->n_input > 65536 || np->n_output > 65536)
         return lfail(L, HBG_E_INVALID, "node '%s' (%s): too many inputs or outputs", label, op);
@@ -376,8 +411,14 @@ static hbg_status load_node(loader *L, const Onnx__NodeProto *np, size_t index)
                 return lfail(L, HBG_E_INVALID, "node '%s' (%s): attribute '%s' appears twice",
                              label, op, an);
     }
-    st = hbg_graph_add_node(L->g, op, "", np->name ? np->name : "", (int)np->n_input,
-                            (const char *const *)np->input, (int)np->n_output,
+    if (is_default_domain(np->domain) && hbg_graph_opset(L->g, "") < 7) {
+        char why[400];
+        if ((st = hbc_onnx_legacy_check(L->g, gp, hbg_graph_opset(L->g, ""), np, why,
+                                        sizeof why)) != HBG_OK)
+            return lfail(L, st, "node '%s' (%s): %s", label, op, why);
+    }
+    st = hbg_graph_add_node(L->g, op, qdomain ? HBC_QUANT_DOMAIN : "", np->name ? np->name : "",
+                            (int)np->n_input, (const char *const *)np->input, (int)np->n_output,
                             (const char *const *)np->output, &n);
     if (st != HBG_OK)
         return lfail(L, st, "%s", L->g->err);
@@ -423,7 +464,7 @@ static hbg_status build(loader *L, const Onnx__ModelProto *m, hbg_graph **out)
         (st = load_inputs(L, gp)) != HBG_OK)
         goto fail;
     for (size_t i = 0; i < gp->n_node; i++)
-        if ((st = load_node(L, gp->node[i], i)) != HBG_OK)
+        if ((st = load_node(L, gp, gp->node[i], i)) != HBG_OK)
             goto fail;
     if ((st = load_outputs(L, gp)) != HBG_OK)
         goto fail;

@@ -59,4 +59,12 @@ hbg_status hbc_onnx_tensor_decode(const Onnx__TensorProto *tp, const char *what,
 hbg_status hbc_onnx_tensor_make(const Onnx__TensorProto *tp, const char *what, hbg_tensor **out,
                                 char *err, size_t errlen);
 
+/* For a model of default-domain opset 1..6, before node np of gp is added to g (which holds the
+ * graph inputs and initializers): HBG_OK when np means the same as in opset 7, possibly after
+ * reshaping an initializer only np reads (legacy broadcast axis, PRelu-6 slope); else
+ * HBG_E_UNSUPPORTED (or HBG_E_INVALID for an op the opset lacks) with the reason, naming the op,
+ * in why. See onnx_legacy.c. */
+hbg_status hbc_onnx_legacy_check(hbg_graph *g, const Onnx__GraphProto *gp, int64_t opset,
+                                 const Onnx__NodeProto *np, char *why, size_t n);
+
 #endif /* HBC_ONNX_PRIV_H */

@@ -1020,6 +1020,18 @@ static void test_shape_errors(void **state)
     kh_build(&h, "Gemm", 13, 3, gemm_c, 1);
     kh_check_fail(&h, kh_run(&h), HBG_E_SHAPE);
     kh_free(&h);
+    /* Gemm-6 (opset 6): C [2] broadcasts to [2, 2] only with broadcast = 1 */
+    kh_in gemm6[3] = {{"a", HBG_DT_F32, 2, {2, 4}, buf, 0},
+                      {"b", HBG_DT_F32, 2, {4, 2}, buf, 1},
+                      {"c", HBG_DT_F32, 1, {2}, buf, 1}};
+    kh_build(&h, "Gemm", 6, 3, gemm6, 1);
+    kh_check_fail(&h, kh_run(&h), HBG_E_SHAPE);
+    assert_non_null(strstr(h.g->err, "broadcast = 1"));
+    kh_free(&h);
+    hbg_node *g6 = kh_build(&h, "Gemm", 6, 3, gemm6, 1);
+    kh_attr_int(g6, "broadcast", 1);
+    assert_int_equal(kh_run(&h), HBG_OK);
+    kh_free(&h);
     /* MatMul: batch 2 vs 3 */
     kh_in mm_in[2] = {{"a", HBG_DT_F32, 3, {2, 2, 2}, buf, 0},
                       {"b", HBG_DT_F32, 3, {3, 2, 2}, buf, 0}};

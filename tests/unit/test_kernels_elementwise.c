@@ -409,6 +409,82 @@ static void test_broadcast_plan(void **state)
     assert_int_equal(p.stride[1][2], 0);
 }
 
+/* Opset 6 (Add-6): B [3] aligned at axis 1 of A [2,3,2] is seen as [3,1], so
+ * y[i,j,k] = a[i,j,k] + b[j]; with a = 0..11 and b = {100, 200, 300}: y = idx + 100 * (j + 1). */
+static void test_legacy_broadcast_axis(void **state)
+{
+    (void)state;
+    float a[12], b[3] = {100, 200, 300}, want[12];
+    for (int i = 0; i < 12; i++) {
+        a[i] = (float)i;
+        want[i] = (float)i + 100.0f * (float)((i / 2) % 3 + 1);
+    }
+    kh_in in[2] = {{"a", HBG_DT_F32, 3, {2, 3, 2}, a, 0}, {"b", HBG_DT_F32, 1, {3}, b, 1}};
+    kh h;
+    hbg_node *n = kh_build(&h, "Add", 6, 2, in, 1);
+    kh_attr_int(n, "broadcast", 1);
+    kh_attr_int(n, "axis", 1);
+    assert_int_equal(kh_run(&h), HBG_OK);
+    kh_check_shape(&h, 0, HBG_DT_F32, 3, (const int64_t[]){2, 3, 2});
+    kh_check_f32(&h, 0, want, 12, 0.0f, 0.0f);
+    kh_free(&h);
+}
+
+/* Opset 6 without broadcast = 1 shapes must be equal; an axis that puts B past A's end fails;
+ * B may not broadcast A (A [1,3] + B [2,3] would give [2,3]). */
+static void test_legacy_broadcast_refused(void **state)
+{
+    (void)state;
+    float a[6] = {0}, b[6] = {0};
+    kh h;
+    kh_in in[2] = {{"a", HBG_DT_F32, 2, {2, 3}, a, 0}, {"b", HBG_DT_F32, 1, {3}, b, 0}};
+    kh_build(&h, "Mul", 6, 2, in, 1);
+    kh_check_fail(&h, kh_run(&h), HBG_E_SHAPE);
+    assert_non_null(strstr(h.g->err, "broadcast = 0"));
+    kh_free(&h);
+
+    hbg_node *n = kh_build(&h, "Mul", 6, 2, in, 1);
+    kh_attr_int(n, "broadcast", 1);
+    kh_attr_int(n, "axis", 2);
+    kh_check_fail(&h, kh_run(&h), HBG_E_SHAPE);
+    kh_free(&h);
+
+    kh_in grow[2] = {{"a", HBG_DT_F32, 2, {1, 3}, a, 0}, {"b", HBG_DT_F32, 2, {2, 3}, b, 0}};
+    n = kh_build(&h, "Pow", 1, 2, grow, 1);
+    kh_attr_int(n, "broadcast", 1);
+    kh_check_fail(&h, kh_run(&h), HBG_E_SHAPE);
+    kh_free(&h);
+
+    /* the same shapes are fine from opset 7 on (numpy broadcasting) */
+    kh_build(&h, "Pow", 7, 2, grow, 1);
+    assert_int_equal(kh_run(&h), HBG_OK);
+    kh_free(&h);
+}
+
+/* A value needed at prepare time (Reshape's shape) fed by a graph input: hbg_exec_create_ex names
+ * that tensor, and preparing succeeds once it is a constant. */
+static void test_need_value(void **state)
+{
+    (void)state;
+    float x[6] = {0, 1, 2, 3, 4, 5};
+    int64_t shape[2] = {3, 2};
+    kh_in in[2] = {{"x", HBG_DT_F32, 1, {6}, x, 0}, {"shape", HBG_DT_I64, 1, {2}, shape, 0}};
+    kh h;
+    int need = 0;
+    kh_build(&h, "Reshape", 14, 2, in, 1);
+    kh_check_fail(&h, hbg_exec_create_ex(h.g, &h.e, &need), HBG_E_UNSUPPORTED);
+    assert_null(h.e);
+    assert_int_equal(need, hbg_graph_find_tensor(h.g, "shape"));
+    assert_non_null(strstr(h.g->err, "input 1 (shape, 'shape') must be known at prepare time"));
+    kh_free(&h);
+
+    kh_in known[2] = {{"x", HBG_DT_F32, 1, {6}, x, 0}, {"shape", HBG_DT_I64, 1, {2}, shape, 1}};
+    kh_build(&h, "Reshape", 14, 2, known, 1);
+    assert_int_equal(hbg_exec_create_ex(h.g, &h.e, &need), HBG_OK);
+    assert_int_equal(need, -1);
+    kh_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +505,9 @@ int main(void)
         cmocka_unit_test(test_variadic),
         cmocka_unit_test(test_where),
         cmocka_unit_test(test_constant_folding),
+        cmocka_unit_test(test_legacy_broadcast_axis),
+        cmocka_unit_test(test_legacy_broadcast_refused),
+        cmocka_unit_test(test_need_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

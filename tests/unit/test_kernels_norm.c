@@ -32,11 +32,22 @@ static void test_batchnorm(void **state)
     assert_int_equal(kh_run(&h), HBG_OK);
     assert_float_equal(((const float *)kh_out(&h, 0)->data)[0], -0.5f / sqrtf(0.25001f), 1e-7f);
     kh_free(&h);
-    /* training mode and the training outputs are refused */
-    n = kh_build(&h, "BatchNormalization", 15, 5, in, 1);
+    /* training_mode = 1 (opset 14+): batch statistics, both channels mean 1.5 / 3.5 and
+     * variance 0.25: channel 0 (x - 1.5) / 0.5 = -1, 1; channel 1 (x - 3.5) / 0.5 * 2 + 1 = -1, 3.
+     * momentum 0.5: running mean = 0.5 * m + 0.5 * batch mean = [1.5, 3.5]; running var =
+     * 0.5 * v + 0.5 * 0.25 = [0.25, 0.625]. */
+    n = kh_build(&h, "BatchNormalization", 15, 5, in, 3);
     kh_attr_int(n, "training_mode", 1);
-    kh_check_fail(&h, kh_run(&h), HBG_E_UNSUPPORTED);
+    kh_attr_float(n, "epsilon", 0.0f);
+    kh_attr_float(n, "momentum", 0.5f);
+    assert_int_equal(kh_run(&h), HBG_OK);
+    kh_check_f32(&h, 0, (const float[]){-1, 1, -1, 3}, 4, 1e-6f, 1e-6f);
+    kh_check_shape(&h, 1, HBG_DT_F32, 1, (const int64_t[]){2});
+    kh_check_f32(&h, 1, (const float[]){1.5f, 3.5f}, 2, 1e-6f, 0.0f);
+    kh_check_f32(&h, 2, (const float[]){0.25f, 0.625f}, 2, 1e-6f, 0.0f);
     kh_free(&h);
+    /* the training outputs without training_mode (before opset 14: saved statistics) are
+     * refused */
     kh_build(&h, "BatchNormalization", 9, 5, in, 3);
     kh_check_fail(&h, kh_run(&h), HBG_E_UNSUPPORTED);
     kh_free(&h);

@@ -531,7 +531,12 @@ static void test_malformed_files(void **state)
     expect_refused("bad_int8_range.onnx", HBG_E_INVALID, "tensor 'w_i8': int32_data[1] = 300");
     expect_refused("bad_dangling.onnx", HBG_E_INVALID,
                    "node 'dangling_add' (Add): input 'nowhere'");
-    expect_refused("bad_opset.onnx", HBG_E_UNSUPPORTED, "opset 5 of the default domain");
+    /* Opsets 1..6 are accepted node by node (converter/onnx/onnx_legacy.c): this opset-5 model
+     * holds only Identity, whose version is opset 7's too, so it loads. The refusals are checked
+     * by the ctest conformance_selftest. */
+    hbg_graph *old = load_fixture("bad_opset.onnx");
+    assert_int_equal(hbg_graph_opset(old, ""), 5);
+    hbg_graph_free(old);
     expect_refused("missing.onnx", HBG_E_IO, "cannot open");
 }
 

@@ -4,7 +4,8 @@
  * Every op is one inner kernel per element type (tables below, indexed by kind and hbg_dtype)
  * applied to the segments of a broadcast plan made at prepare time (broadcast.h). Variadic ops
  * (Max Min Sum Mean) fold their inputs left to right into the output: out = in0 op in1, then
- * out = out op in2, ...; Mean divides by the input count at the end.
+ * out = out op in2, ...; Mean divides by the input count at the end. In opset 1..6 models the
+ * two-input ops follow their old versions' broadcast/axis attributes (legacy_operand).
  *
  * Integer semantics (ONNX leaves them to the implementation; these are C's, made total):
  * Add/Sub/Mul/Pow wrap modulo 2^bits; Div truncates toward zero, x / 0 = 0, INT_MIN / -1 =
@@ -299,6 +300,34 @@ static hbg_status check_known(hbg_kctx *k, int i)
     return HBG_OK;
 }
 
+/* Add-6, Pow-1, Equal-1 and the other two-input ops of opset 1..6 broadcast B to A only with
+ * the attribute broadcast = 1, B's dims matching A's from dim `axis` on (default: A's trailing
+ * dims). Seen with trailing 1s appended, B then broadcasts numpy-style to exactly A's shape:
+ * *bv is that view of in[1]. */
+static hbg_status legacy_operand(hbg_kctx *k, int64_t opset, hbg_tensor *bv)
+{
+    const hbg_tensor *a = k->in[0], *b = k->in[1];
+    char sa[96], sb[96];
+    *bv = *b;
+    if (hbg_attr_int(k->node, "broadcast", 0) == 0) {
+        if (a->rank == b->rank &&
+            memcmp(a->dims, b->dims, (size_t)a->rank * sizeof a->dims[0]) == 0)
+            return HBG_OK;
+        return hbg_kfail(k, HBG_E_SHAPE, "shapes %s and %s differ and broadcast = 0 (opset %lld)",
+                         hbg_shape_str(a, sa, sizeof sa), hbg_shape_str(b, sb, sizeof sb),
+                         (long long)opset);
+    }
+    int64_t axis = hbg_attr_int(k->node, "axis", a->rank - b->rank);
+    if (b->rank > a->rank || axis < 0 || axis > a->rank - b->rank)
+        return hbg_kfail(k, HBG_E_SHAPE, "axis %lld does not place B (%s) within A (%s)",
+                         (long long)axis, hbg_shape_str(b, sb, sizeof sb),
+                         hbg_shape_str(a, sa, sizeof sa));
+    bv->rank = a->rank - (int)axis;
+    for (int d = b->rank; d < bv->rank; d++)
+        bv->dims[d] = 1;
+    return HBG_OK;
+}
+
 static hbg_status binary_infer(hbg_kctx *k)
 {
     const bin_info *bi = &k_info[k->node->op];
@@ -330,10 +359,25 @@ static hbg_status binary_infer(hbg_kctx *k)
         return hbg_kfail(k, HBG_E_UNSUPPORTED, "element type %s%s%s is not supported",
                          hbg_dtype_name(dt), mixed ? " with exponent type " : "",
                          mixed ? hbg_dtype_name(k->in[1]->dtype) : "");
+    hbg_tensor bview;
+    const hbg_tensor *const *ins = (const hbg_tensor *const *)k->in;
+    const hbg_tensor *legacy_ins[2];
+    const int64_t opset = hbg_graph_opset(k->g, "");
+    if (!bi->variadic && opset >= 1 && opset < 7) {
+        if ((st = legacy_operand(k, opset, &bview)) != HBG_OK)
+            return st;
+        legacy_ins[0] = k->in[0];
+        legacy_ins[1] = &bview;
+        ins = legacy_ins;
+    }
     int rank;
     int64_t dims[HBG_MAX_RANK];
-    if ((st = hbg_bcast_shape(k, n, (const hbg_tensor *const *)k->in, &rank, dims)) != HBG_OK)
+    if ((st = hbg_bcast_shape(k, n, ins, &rank, dims)) != HBG_OK)
         return st;
+    if (ins == legacy_ins &&
+        (rank != k->in[0]->rank || memcmp(dims, k->in[0]->dims, (size_t)rank * sizeof dims[0])))
+        return hbg_kfail(k, HBG_E_SHAPE, "B does not broadcast to A's shape (opset %lld)",
+                         (long long)opset);
     if ((st = hbg_tensor_set_shape(k->out[0], bi->bool_out ? HBG_DT_BOOL : dt, rank, dims)) !=
         HBG_OK)
         return hbg_kfail(k, st, "cannot set the output shape");
@@ -344,7 +388,7 @@ static hbg_status binary_infer(hbg_kctx *k)
     p->fn = mixed ? NULL : k_bin[kind][dt];
     p->n_steps = n_steps;
     for (int j = 0; j < n_steps; j++) {
-        const hbg_tensor *ops[2] = {j == 0 ? k->in[0] : k->out[0], k->in[j + 1]};
+        const hbg_tensor *ops[2] = {j == 0 ? ins[0] : k->out[0], ins[j + 1]};
         hbg_bcast_plan(&p->plan[j], rank, dims, 2, ops);
     }
     set_params(k, p);

@@ -679,6 +679,13 @@ static hbg_status gemm_infer(hbg_kctx *k)
         if (c->rank > 2 || (cm != 1 && cm != m) || (cn != 1 && cn != n))
             return hbg_kfail(k, HBG_E_SHAPE, "C (rank %d) does not broadcast to [%lld, %lld]",
                              c->rank, (long long)m, (long long)n);
+        /* Gemm-6 (opset < 7) broadcasts C only when its attribute broadcast is set. */
+        const int64_t opset = hbg_graph_opset(k->g, "");
+        if (opset >= 1 && opset < 7 && hbg_attr_int(k->node, "broadcast", 0) == 0 &&
+            (c->rank != 2 || cm != m || cn != n))
+            return hbg_kfail(k, HBG_E_SHAPE,
+                             "C must be [%lld, %lld] without broadcast = 1 (Gemm-6, opset %lld)",
+                             (long long)m, (long long)n, (long long)opset);
         c_cs = cn == 1 ? 0 : 1;
         c_rs = cm == 1 ? 0 : (ptrdiff_t)cn;
     }

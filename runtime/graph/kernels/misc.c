@@ -329,8 +329,7 @@ static hbg_status constantofshape_infer(hbg_kctx *k)
     if (s->dtype != HBG_DT_I64 || s->rank != 1)
         return hbg_kfail(k, HBG_E_INVALID, "the shape input must be a 1-D int64 tensor");
     if (!s->data)
-        return hbg_kfail(k, HBG_E_UNSUPPORTED,
-                         "the shape input ('%s') must be known before running", s->name);
+        return hbg_kneed_value(k, 0, "shape");
     if (s->dims[0] > HBG_MAX_RANK)
         return hbg_kfail(k, HBG_E_UNSUPPORTED, "output rank %lld exceeds %d", (long long)s->dims[0],
                          HBG_MAX_RANK);
@@ -385,8 +384,7 @@ static hbg_status range_infer(hbg_kctx *k)
             return hbg_kfail(k, HBG_E_INVALID, "%s must be a scalar of the same type as start",
                              names[i]);
         if (!k->in[i]->data)
-            return hbg_kfail(k, HBG_E_UNSUPPORTED, "%s ('%s') must be known before running",
-                             names[i], k->in[i]->name);
+            return hbg_kneed_value(k, i, names[i]);
     }
     hbg_dtype dt = k->in[0]->dtype;
     int64_t n;

@@ -62,9 +62,7 @@ hbg_status hbg_mv_read_ints(hbg_kctx *k, int i, const char *what, int64_t *v, in
         return st;
     const hbg_tensor *t = k->in[i];
     if (!t->data)
-        return hbg_kfail(k, HBG_E_UNSUPPORTED,
-                         "input %d (%s, '%s') must be known at prepare time (a constant)", i, what,
-                         t->name);
+        return hbg_kneed_value(k, i, what);
     if (t->dtype != HBG_DT_I64 && t->dtype != HBG_DT_I32)
         return hbg_kfail(k, HBG_E_INVALID, "input %d (%s) must be int64 or int32, not %s", i, what,
                          hbg_dtype_name(t->dtype));

@@ -2,8 +2,9 @@
  *
  * BatchNormalization: y = (x - mean) * (scale / sqrt(var + epsilon)) + B per channel (opset 7,8
  * with spatial = 0: per element of one sample). Subtracting the mean first, rather than folding
- * it into one multiply-add, keeps outputs near zero accurate. Training mode and the training
- * statistics outputs are refused (HBG_E_UNSUPPORTED).
+ * it into one multiply-add, keeps outputs near zero accurate. Opset 14+ training_mode = 1 uses
+ * the batch's statistics and writes the running mean and variance outputs; the training outputs
+ * of older versions are refused (HBG_E_UNSUPPORTED).
  * InstanceNormalization: per sample and channel, mean and (biased) variance over the spatial
  * axes, accumulated in double in index order.
  * LRN: y = x / (bias + alpha / size * sum of x^2 over channels
@@ -47,7 +48,9 @@ static hbg_status check_params(hbg_kctx *k, int from, int to, int64_t n)
 
 typedef struct bn_params {
     float eps;
+    float momentum;  /* training: running = running * momentum + batch * (1 - momentum) */
     int per_element; /* opset < 9 with spatial = 0: parameters shaped like one sample */
+    int training;    /* opset >= 14 with training_mode = 1: batch statistics */
 } bn_params;
 
 static hbg_status bn_infer(hbg_kctx *k)
@@ -56,12 +59,16 @@ static hbg_status bn_infer(hbg_kctx *k)
     hbg_status st = same_shape_f32(k);
     if (st != HBG_OK)
         return st;
-    if (k->n_out > 1)
+    const int training = opset >= 14 && hbg_attr_int(k->node, "training_mode", 0) != 0;
+    /* Before opset 14 the extra outputs are the saved statistics of another training scheme. */
+    if (k->n_out > 1 && !training)
         return hbg_kfail(k, HBG_E_UNSUPPORTED,
-                         "the training outputs (running/saved mean and variance) are not "
-                         "supported; only Y");
-    if (opset >= 14 && hbg_attr_int(k->node, "training_mode", 0) != 0)
-        return hbg_kfail(k, HBG_E_UNSUPPORTED, "training_mode = 1 is not supported");
+                         "%d outputs without training_mode = 1 (opset %lld): the training "
+                         "statistics outputs of BatchNormalization before opset 14 are not "
+                         "supported",
+                         k->n_out, (long long)opset);
+    if (k->n_out > 3)
+        return hbg_kfail(k, HBG_E_INVALID, "at most 3 outputs, has %d", k->n_out);
     const hbg_tensor *x = k->in[0];
     const int per_element = opset < 9 && hbg_attr_int(k->node, "spatial", 1) == 0;
     int64_t n = x->dims[1];
@@ -69,12 +76,52 @@ static hbg_status bn_infer(hbg_kctx *k)
         n *= x->dims[a];
     if ((st = check_params(k, 1, 5, n)) != HBG_OK)
         return st;
+    for (int o = 1; o < k->n_out; o++) /* running_mean, running_var: [C] */
+        if ((st = hbg_tensor_set_shape(k->out[o], HBG_DT_F32, 1, &x->dims[1])) != HBG_OK)
+            return hbg_kfail(k, st, "cannot set the shape of output %d", o);
     bn_params *p = hbg_mv_params(k, sizeof *p);
     if (!p)
         return hbg_kfail(k, HBG_E_NOMEM, "out of memory");
     p->eps = hbg_attr_float(k->node, "epsilon", 1e-5f);
+    p->momentum = hbg_attr_float(k->node, "momentum", 0.9f);
     p->per_element = per_element;
+    p->training = training;
     return HBG_OK;
+}
+
+/* Training mode: per channel, the batch mean and biased variance over N and the spatial axes
+ * (double, index order) normalise x; the running statistics outputs blend them in. */
+static void bn_train(const bn_params *p, hbg_kctx *k, int64_t N, int64_t C, int64_t inner)
+{
+    const float *x = k->in[0]->data, *scale = k->in[1]->data, *b = k->in[2]->data,
+                *mean = k->in[3]->data, *var = k->in[4]->data;
+    float *y = k->out[0]->data;
+    float *rmean = k->n_out > 1 && k->out[1] ? k->out[1]->data : NULL;
+    float *rvar = k->n_out > 2 && k->out[2] ? k->out[2]->data : NULL;
+    const double cnt = (double)(N * inner);
+    for (int64_t c = 0; c < C; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++)
+                sum += (double)x[(n * C + c) * inner + i];
+        const double m = cnt > 0 ? sum / cnt : 0.0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++) {
+                const double d = (double)x[(n * C + c) * inner + i] - m;
+                sq += d * d;
+            }
+        const double v = cnt > 0 ? sq / cnt : 0.0;
+        const double a = (double)scale[c] / sqrt(v + (double)p->eps);
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++) {
+                const int64_t e = (n * C + c) * inner + i;
+                y[e] = (float)(((double)x[e] - m) * a + (double)b[c]);
+            }
+        if (rmean)
+            rmean[c] = (float)((double)mean[c] * p->momentum + m * (1.0 - p->momentum));
+        if (rvar)
+            rvar[c] = (float)((double)var[c] * p->momentum + v * (1.0 - p->momentum));
+    }
 }
 
 static hbg_status bn_run(hbg_kctx *k)
@@ -87,6 +134,10 @@ static hbg_status bn_run(hbg_kctx *k)
     for (int a = 2; a < x->rank; a++)
         inner *= x->dims[a];
     const int64_t N = x->dims[0], C = x->dims[1];
+    if (p->training) {
+        bn_train(p, k, N, C, inner);
+        return HBG_OK;
+    }
     const float *xs = x->data;
     float *y = k->out[0]->data;
     for (int64_t n = 0; n < N; n++) {

@@ -285,10 +285,7 @@ static hbg_status red_axes(hbg_kctx *k, int r, unsigned char *reduced, int *noop
                 return hbg_kfail(k, HBG_E_INVALID, "axes must be a 1-D int64 tensor");
             /* an axes tensor of shape [0] is empty whatever its data */
             if (!t->data && t->dims[0] != 0)
-                return hbg_kfail(k, HBG_E_UNSUPPORTED,
-                                 "axes ('%s') must be known before running (a constant or "
-                                 "initializer)",
-                                 t->name);
+                return hbg_kneed_value(k, 1, "axes");
             n_axes = t->dims[0];
         }
     } else {

@@ -229,9 +229,7 @@ static hbg_status read_floats(hbg_kctx *k, int i, const char *what, double *v, i
         return st;
     const hbg_tensor *t = k->in[i];
     if (!t->data)
-        return hbg_kfail(k, HBG_E_UNSUPPORTED,
-                         "input %d (%s, '%s') must be known at prepare time (a constant)", i, what,
-                         t->name);
+        return hbg_kneed_value(k, i, what);
     if (t->dtype != HBG_DT_F32 && t->dtype != HBG_DT_F64)
         return hbg_kfail(k, HBG_E_INVALID, "input %d (%s) must be float, not %s", i, what,
                          hbg_dtype_name(t->dtype));

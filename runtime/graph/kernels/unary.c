@@ -5,7 +5,8 @@
  * (alpha, beta, gamma with ONNX's defaults) into node->params. Float math is float32 libm.
  * Clip takes its bounds from attributes before opset 11 and from optional inputs from opset 11
  * (read at run time: they need not be known at prepare). PRelu broadcasts its slope to the
- * input's shape (unidirectional broadcasting, opset 7+).
+ * input's shape (unidirectional broadcasting, opset 7+; the ONNX loader reshapes PRelu-6's
+ * per-channel slope of opset 1..6 models to [C, 1, ..., 1]).
  */
 #include <math.h>
 #include <stdlib.h>

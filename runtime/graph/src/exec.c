@@ -56,6 +56,15 @@ static void kctx_of(hbg_exec *e, int i, hbg_kctx *k)
     k->n_in = n->n_in;
     k->n_out = n->n_out;
     k->scratch = e->scratch;
+    k->need_value = -1;
+}
+
+hbg_status hbg_kneed_value(hbg_kctx *k, int i, const char *what)
+{
+    k->need_value = k->node->in[i];
+    return hbg_kfail(k, HBG_E_UNSUPPORTED,
+                     "input %d (%s, '%s') must be known at prepare time (a constant)", i, what,
+                     k->in[i]->name);
 }
 
 static hbg_status check_inputs(hbg_graph *g)
@@ -79,7 +88,7 @@ static hbg_status check_inputs(hbg_graph *g)
 }
 
 /* Infer node i; fold it when every input is known (or it only reads shapes). */
-static hbg_status prepare_node(hbg_exec *e, int i)
+static hbg_status prepare_node(hbg_exec *e, int i, int *need_value)
 {
     hbg_graph *g = e->g;
     hbg_node *n = &g->nodes[i];
@@ -99,6 +108,7 @@ static hbg_status prepare_node(hbg_exec *e, int i)
     }
     st = impl->infer(&k);
     if (st != HBG_OK) {
+        *need_value = k.need_value;
         if (!strstr(g->err, "node '"))
             hbg_kfail(&k, st, "%s", g->err[0] ? g->err : hbg_status_str(st));
         return st;
@@ -134,10 +144,17 @@ static hbg_status prepare_node(hbg_exec *e, int i)
 
 hbg_status hbg_exec_create(hbg_graph *g, hbg_exec **out)
 {
+    int need_value;
+    return hbg_exec_create_ex(g, out, &need_value);
+}
+
+hbg_status hbg_exec_create_ex(hbg_graph *g, hbg_exec **out, int *need_value)
+{
     hbg_status st = HBG_E_NOMEM;
     hbg_exec *e = calloc(1, sizeof *e);
     size_t n_ptrs = 0;
     *out = NULL;
+    *need_value = -1;
     g->err[0] = '\0';
     if (!e)
         return hbg_graph_fail(g, st, "out of memory");
@@ -170,7 +187,7 @@ hbg_status hbg_exec_create(hbg_graph *g, hbg_exec **out)
         if (!g->tensors[t]->is_const)
             g->tensors[t]->data = NULL;
     for (int i = 0; i < g->n_nodes; i++)
-        if ((st = prepare_node(e, i)) != HBG_OK)
+        if ((st = prepare_node(e, i, need_value)) != HBG_OK)
             goto fail;
     for (int i = 0; i < g->n_inputs; i++)
         if (!e->bufs[g->inputs[i]] && (st = alloc_tensor(e, g->inputs[i])) != HBG_OK)

@@ -25,6 +25,12 @@ typedef struct hbg_exec hbg_exec;
  * Errors are in g->err and name the node or tensor. */
 hbg_status hbg_exec_create(hbg_graph *g, hbg_exec **out);
 
+/* hbg_exec_create that also says why an HBG_E_UNSUPPORTED failure happened: when an op needed the
+ * value of a tensor that is only known at run time (Reshape's shape fed by a graph input, ...),
+ * *need_value is that tensor's index in g->tensors, else -1. A caller that knows the value (a
+ * test harness) may make the graph inputs it depends on constants and prepare again. */
+hbg_status hbg_exec_create_ex(hbg_graph *g, hbg_exec **out, int *need_value);
+
 /* Run every non-folded node once. Errors (only from kernels that check data, e.g. Gather indices
  * out of range) are in g->err. */
 hbg_status hbg_exec_run(hbg_exec *e);

@@ -9,7 +9,8 @@
  * During infer, in[i]->data != NULL exactly when input i's value is known at prepare time
  * (initializers, Constant outputs, folded nodes); ops whose output shape depends on an
  * input's value (Reshape's shape, Slice's starts, ...) must fail with a message naming the node
- * when that value is not known at prepare time.
+ * when that value is not known at prepare time, through hbg_kneed_value() so the executor can
+ * tell its caller which tensor it needed (hbg_exec_create_ex).
  */
 #ifndef HBG_KERNEL_H
 #define HBG_KERNEL_H
@@ -26,7 +27,8 @@ typedef struct hbg_kctx {
     hbg_tensor **in; /* node->n_in entries; NULL for an omitted optional input */
     hbg_tensor **out;
     int n_in, n_out;
-    void *scratch; /* node->scratch bytes, 64-byte aligned; NULL if none requested */
+    void *scratch;  /* node->scratch bytes, 64-byte aligned; NULL if none requested */
+    int need_value; /* set by hbg_kneed_value: g->tensors index of a value infer needed, or -1 */
 } hbg_kctx;
 
 typedef hbg_status (*hbg_infer_fn)(hbg_kctx *k);
@@ -54,9 +56,15 @@ extern const hbg_op_impl hbg_ops_norm[]; /* kernels/norm.c: BatchNorm, InstanceN
 extern const hbg_op_impl hbg_ops_pool[]; /* kernels/pool.c */
 extern const hbg_op_impl hbg_ops_movement[]; /* kernels/movement.c, resize.c: Concat ... Gather */
 extern const hbg_op_impl hbg_ops_reduce[];   /* kernels/reduce.c: Softmax, Reduce*, Arg* */
+extern const hbg_op_impl hbg_ops_quant[];    /* kernels/quant.c: QuantizeLinear, DequantizeLinear */
 
 /* The implementation of op, or NULL when the registry has none. */
 const hbg_op_impl *hbg_op_impl_get(hbg_op op);
+
+/* Refuse because input i (what: "shape", "axes", ...) is not known at prepare time: records
+ * "node 'label' (OpType): input i (what, 'name') must be known at prepare time (a constant)",
+ * sets k->need_value to the input's tensor index and returns HBG_E_UNSUPPORTED. */
+hbg_status hbg_kneed_value(hbg_kctx *k, int i, const char *what);
 
 /* Record "node 'label' (OpType): <message>" in k->g->err and return st. */
 hbg_status hbg_kfail(hbg_kctx *k, hbg_status st, const char *fmt, ...)
