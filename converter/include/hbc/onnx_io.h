@@ -2,8 +2,10 @@
  *
  * Load: initializers (also those listed as graph inputs, as old IR files do), Constant nodes kept
  * as nodes (the executor folds them), raw_data and typed fields, element types float, double,
- * int8, uint8, int32, int64, bool; IR version >= 3; opsets 7..17 of the default domain.
- * Refused with a message naming the node or tensor: external data, unknown domains, other
+ * int8, uint8, int32, int64, bool; IR version >= 3; opsets 7..17 of the default domain, and
+ * opsets 1..6 for the nodes whose meaning is unchanged in opset 7 (onnx_legacy.c,
+ * docs/conformance.md); our integer domain ai.hbtc.int8 (hbc/quant.h).
+ * Refused with a message naming the node or tensor: external data, other domains, other
  * element types, subgraph attributes, sizes that do not match the declared shape.
  * Save: the inverse; a saved graph loads back unchanged and runs in onnxruntime. The file is
  * written to "<path>.tmp" and renamed over path only when complete.
