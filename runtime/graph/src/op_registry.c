@@ -33,8 +33,8 @@ static pthread_once_t impl_once = PTHREAD_ONCE_INIT;
 static void impl_init(void)
 {
     static const hbg_op_impl *const groups[] = {
-        hbg_ops_misc, hbg_ops_unary, hbg_ops_binary,   hbg_ops_conv,
-        hbg_ops_norm, hbg_ops_pool,  hbg_ops_movement, hbg_ops_reduce,
+        hbg_ops_misc, hbg_ops_unary,    hbg_ops_binary, hbg_ops_conv,  hbg_ops_norm,
+        hbg_ops_pool, hbg_ops_movement, hbg_ops_reduce, hbg_ops_quant,
     };
     for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; gi++)
         for (const hbg_op_impl *e = groups[gi]; e->op != HBG_OP_UNKNOWN; e++)
