@@ -6,7 +6,8 @@
  *   hb_mapper infer     --config X.yaml --model-type T --model-file F --image-file NAME FILE ...
  *
  * Each command logs to the console (INFO) and to hb_mapper_<command>.log in the working directory
- * (DEBUG). makertbin validates the whole config, then stops: calibration, quantisation and
+ * (DEBUG). makertbin validates the whole config, runs the float stage (preprocess nodes, the
+ * original and optimized float models, placement), then stops: calibration, quantisation and
  * compilation do not exist yet. infer stops likewise. Exit statuses: see mapper.h.
  */
 #include <errno.h>
@@ -82,10 +83,11 @@ static const struct {
     int (*run)(const mapper_args *a, const hbc_logger *lg);
 } commands[CMD_COUNT] = {
     [CMD_CHECKER] = {"checker", "check whether the model meets the requirements", mapper_checker},
-    [CMD_MAKERTBIN] = {"makertbin",
-                       "convert a float model into a quantized runtime model (.bin) "
-                       "[validates the config; conversion not implemented yet]",
-                       cmd_makertbin},
+    [CMD_MAKERTBIN] =
+        {"makertbin",
+         "convert a float model into a quantized runtime model (.bin) "
+         "[writes the float models; calibration and later stages not implemented yet]",
+         cmd_makertbin},
     [CMD_INFER] = {"infer",
                    "run a makertbin ONNX artifact and dump its outputs [not implemented yet]",
                    cmd_infer},
@@ -206,8 +208,20 @@ static int cmd_makertbin(const mapper_args *a, const hbc_logger *lg)
              cfg->n_inputs == 1 ? "" : "s",
              hbc_cfg_enum_name(HBC_ENUM_CAL_TYPE, (int)cfg->calibration_type),
              cfg->output_model_file_prefix, cfg->working_dir);
-    HBC_LOGE(lg, "makertbin: calibration/quantisation/compilation are not implemented yet "
-                 "(issues 4-6); nothing was written");
+    mapper_stage st = {.type = mt,
+                       .model = cfg->onnx_model ? cfg->onnx_model : cfg->caffe_model,
+                       .proto = cfg->prototxt,
+                       .march = cfg->march,
+                       .cfg = cfg,
+                       .working_dir = cfg->working_dir,
+                       .prefix = cfg->output_model_file_prefix};
+    if ((rc = mapper_float_stage(&st, lg)) != MAPPER_OK)
+        goto done;
+    HBC_LOGE(lg,
+             "makertbin: calibration/quantisation/compilation are not implemented yet "
+             "(issues 4-6); only %s_original_float_model.onnx and "
+             "%s_optimized_float_model.onnx were written",
+             cfg->output_model_file_prefix, cfg->output_model_file_prefix);
     rc = MAPPER_NOT_IMPLEMENTED;
 done:
     hbc_cfg_free(cfg);

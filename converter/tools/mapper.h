@@ -2,6 +2,8 @@
 #ifndef HB_MAPPER_H
 #define HB_MAPPER_H
 
+#include "bpu/march.h"
+#include "hbc/config.h"
 #include "hbc/log.h"
 
 /* Options of every command; which command takes which is in hb_mapper.c's option table. */
@@ -42,6 +44,25 @@ typedef enum mapper_model_type { MODEL_ONNX, MODEL_CAFFE, MODEL_TYPE_COUNT } map
 /* --model-type value: returns 0 and sets *t, or logs an error naming the allowed values and
  * returns -1 (also for a missing option). */
 int mapper_parse_model_type(const char *s, const hbc_logger *lg, mapper_model_type *t);
+
+/* Where checker writes its float models (in the working directory of the command). */
+#define MAPPER_CHECK_DIR ".hb_check"
+
+/* What the float stage works on (mapper_checker.c). */
+typedef struct mapper_stage {
+    mapper_model_type type;
+    const char *model, *proto; /* the .onnx or .caffemodel, the .prototxt (Caffe) */
+    bpu_march_id march;
+    const hbc_cfg *cfg;      /* makertbin's config (inputs, preprocess, placement), or NULL */
+    const mapper_args *args; /* checker's options (--input-shape), or NULL */
+    const char *working_dir; /* created if missing */
+    const char *prefix;      /* artifacts are <working_dir>/<prefix>_*.onnx */
+} mapper_stage;
+
+/* The float stage: load, shapes, preprocess nodes (cfg), <prefix>_original_float_model.onnx,
+ * optimisation, <prefix>_optimized_float_model.onnx, placement and the node table. Returns an
+ * exit status. */
+int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg);
 
 /* hb_mapper checker: returns an exit status. */
 int mapper_checker(const mapper_args *a, const hbc_logger *lg);

@@ -1,28 +1,30 @@
-/* hb_mapper checker: load the model (ONNX, or Caffe prototxt + caffemodel), apply --input-shape,
- * validate the graph, infer every shape and fold constants on the float executor, then print the
- * node table (Node, Type, output shape) and a summary. Operators the float executor does not
- * have are listed by type and node, and the check fails.
- *
- * BPU/CPU placement (the reference's ON and Subgraph columns) is a later step of the converter;
- * the output says so instead of showing a column we do not compute. */
+/* hb_mapper's float stage, shared by checker and makertbin: load the model (ONNX, or Caffe
+ * prototxt + caffemodel), apply the input shapes, validate the graph and infer every shape on the
+ * float executor; for makertbin, bind the config to the model's inputs and insert the preprocess
+ * nodes (converter/mapper); write <prefix>_original_float_model.onnx, optimise the graph
+ * (hbc_optimize), write <prefix>_optimized_float_model.onnx, place every node on the BPU or the
+ * CPU for the march and print the node table (Node, ON, Subgraph, Type).
+ * Operators the float executor does not have are listed by type and node, and the check fails. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #include "bpu/march.h"
 #include "hbc/caffe_io.h"
 #include "hbc/onnx_io.h"
+#include "hbc_mapper.h"
 #include "hbg/exec.h"
+#include "hbc/passes.h"
 #include "mapper.h"
 
 /* The reference tool's limit on model outputs (interface notes 1.9). */
 #define MAX_OUTPUTS 32
-/* Widest Node and Type columns; longer names are cut on the left with "...". */
-#define NODE_COL_MAX 40
-#define TYPE_COL_MAX 28
 
-/* A growing string for multi-line log messages (the table). */
+/* A growing string for log messages that list names. */
 typedef struct sbuf {
     char *p;
     size_t len, cap;
@@ -54,12 +56,6 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-static void sb_repeat(sbuf *b, char ch, int n)
-{
-    for (int i = 0; i < n; i++)
-        sb_printf(b, "%c", ch);
-}
-
 /* "1x3x224x224" -> dims; 0 on success. */
 static int parse_dims(const char *s, int64_t *dims, int *rank)
 {
@@ -79,14 +75,13 @@ static int parse_dims(const char *s, int64_t *dims, int *rank)
     return *rank > 0 ? 0 : -1;
 }
 
-static int load_model(const mapper_args *a, mapper_model_type mt, const hbc_logger *lg,
-                      hbg_graph **g)
+static int load_model(const mapper_stage *st, const hbc_logger *lg, hbg_graph **g)
 {
     char err[1024];
-    hbg_status st = mt == MODEL_ONNX
-                        ? hbc_onnx_load_file(a->val[OPT_MODEL], g, err, sizeof err)
-                        : hbc_caffe_load(a->val[OPT_PROTO], a->val[OPT_MODEL], g, err, sizeof err);
-    if (st != HBG_OK) {
+    hbg_status rc = st->type == MODEL_ONNX
+                        ? hbc_onnx_load_file(st->model, g, err, sizeof err)
+                        : hbc_caffe_load(st->proto, st->model, g, err, sizeof err);
+    if (rc != HBG_OK) {
         HBC_LOGE(lg, "%s", err);
         return -1;
     }
@@ -121,6 +116,32 @@ static void log_model(const hbg_graph *g, mapper_model_type mt, const hbc_logger
     HBC_LOGI(lg, "%d nodes, %d tensors", g->n_nodes, g->n_tensors);
 }
 
+/* Give input t the shape dims (rank dims), text as the user wrote it, from option/key what; a
+ * shape that differs from a fixed one in the model overrides it with a warning. */
+static int set_shape(hbg_tensor *t, const int64_t *dims, int rank, const char *what,
+                     const char *text, const hbc_logger *lg)
+{
+    char was[128];
+    hbg_shape_str(t, was, sizeof was);
+    if (t->rank >= 0 && t->rank != rank) {
+        HBC_LOGE(lg, "%s %s: %s has %d dimensions, the model's input has %d (%s)", what, t->name,
+                 text, rank, t->rank, was);
+        return -1;
+    }
+    for (int d = 0; d < rank && t->rank >= 0; d++) {
+        if (t->dims[d] >= 0 && t->dims[d] != dims[d]) {
+            HBC_LOGW(lg, "%s %s: %s overrides the model's shape %s", what, t->name, text, was);
+            break;
+        }
+    }
+    if (hbg_tensor_set_shape(t, t->dtype, rank, dims) != HBG_OK) {
+        HBC_LOGE(lg, "%s %s: cannot set the shape %s", what, t->name, text);
+        return -1;
+    }
+    HBC_LOGI(lg, "Input %s: shape set to %s (was %s)", t->name, text, was);
+    return 0;
+}
+
 /* --input-shape NAME SHAPE: NAME must be a graph input, given once; a shape that differs from a
  * fixed one in the model overrides it with a warning. */
 static int apply_shapes(const mapper_args *a, hbg_graph *g, const hbc_logger *lg)
@@ -129,7 +150,6 @@ static int apply_shapes(const mapper_args *a, hbg_graph *g, const hbc_logger *lg
         const char *name = a->pairs[OPT_INPUT_SHAPE][s][0], *text = a->pairs[OPT_INPUT_SHAPE][s][1];
         int idx = hbg_graph_find_tensor(g, name), rank;
         int64_t dims[HBG_MAX_RANK];
-        char was[128];
         for (int p = 0; p < s; p++) {
             if (strcmp(a->pairs[OPT_INPUT_SHAPE][p][0], name) == 0) {
                 HBC_LOGE(lg, "--input-shape: Input names duplicated: '%s'", name);
@@ -155,21 +175,8 @@ static int apply_shapes(const mapper_args *a, hbg_graph *g, const hbc_logger *lg
                      name, text);
             return -1;
         }
-        hbg_shape_str(t, was, sizeof was);
-        if (t->rank >= 0 && t->rank != rank) {
-            HBC_LOGE(lg, "--input-shape %s: %s has %d dimensions, the model's input has %d (%s)",
-                     name, text, rank, t->rank, was);
+        if (set_shape(t, dims, rank, "--input-shape", text, lg) != 0)
             return -1;
-        }
-        for (int d = 0; d < rank && t->rank >= 0; d++) {
-            if (t->dims[d] >= 0 && t->dims[d] != dims[d]) {
-                HBC_LOGW(lg, "--input-shape %s: %s overrides the model's shape %s", name, text,
-                         was);
-                break;
-            }
-        }
-        hbg_tensor_set_shape(t, t->dtype, rank, dims);
-        HBC_LOGI(lg, "Input %s: shape set to %s (was %s)", name, text, was);
     }
     return 0;
 }
@@ -237,45 +244,6 @@ static int list_unsupported(const hbg_graph *g, const hbc_logger *lg)
     return n;
 }
 
-/* Column text: s, or "..." and its last width-3 characters when it is longer than width. */
-static const char *fit(const char *s, int width)
-{
-    size_t n = strlen(s);
-    return n > (size_t)width ? s + n - (size_t)(width - 3) : s;
-}
-
-static void print_table(const hbg_graph *g, const hbc_logger *lg)
-{
-    sbuf b = {0};
-    int wn = 4, wt = 4;
-    for (int i = 0; i < g->n_nodes; i++) {
-        int ln = (int)strlen(hbg_node_label(g, &g->nodes[i])),
-            lt = (int)strlen(g->nodes[i].op_type);
-        wn = ln > wn ? (ln < NODE_COL_MAX ? ln : NODE_COL_MAX) : wn;
-        wt = lt > wt ? (lt < TYPE_COL_MAX ? lt : TYPE_COL_MAX) : wt;
-    }
-    int width = wn + 2 + wt + 2 + 24;
-    sb_printf(&b, "The model node information (BPU/CPU placement is not computed yet):\n");
-    sb_repeat(&b, '=', width);
-    sb_printf(&b, "\n%-*s  %-*s  %s\n", wn, "Node", wt, "Type", "Output shape");
-    sb_repeat(&b, '-', width);
-    for (int i = 0; i < g->n_nodes; i++) {
-        const hbg_node *nd = &g->nodes[i];
-        const char *label = hbg_node_label(g, nd);
-        const char *dots = strlen(label) > (size_t)wn ? "..." : "";
-        const char *tdots = strlen(nd->op_type) > (size_t)wt ? "..." : "";
-        sb_printf(&b, "\n%s%-*s  %s%-*s  ", dots, wn - (int)strlen(dots), fit(label, wn), tdots,
-                  wt - (int)strlen(tdots), fit(nd->op_type, wt));
-        for (int o = 0; o < nd->n_out; o++) {
-            char shape[128];
-            sb_printf(&b, "%s%s", o ? ", " : "",
-                      hbg_shape_str(g->tensors[nd->out[o]], shape, sizeof shape));
-        }
-    }
-    HBC_LOGI(lg, "%s%s", b.p ? b.p : "", b.failed ? "\n(table cut: out of memory)" : "");
-    free(b.p);
-}
-
 /* DEBUG (log file): every node with its inputs and outputs, their shapes and types. */
 static void log_nodes(const hbg_graph *g, const hbc_logger *lg)
 {
@@ -302,89 +270,321 @@ static void log_nodes(const hbg_graph *g, const hbc_logger *lg)
     }
 }
 
-static void print_summary(const hbg_graph *g, const hbc_logger *lg)
+/* Shapes of every tensor, inferred by preparing the float executor once. */
+static int infer_shapes(hbg_graph *g, const char *model, const hbc_logger *lg)
 {
-    int count[HBG_OP_COUNT] = {0}, kinds = 0;
-    sbuf ops = {0}, io = {0};
-    char shape[128];
-    for (int i = 0; i < g->n_nodes; i++)
-        kinds += count[g->nodes[i].op]++ == 0;
-    for (int op = 1; op < HBG_OP_COUNT; op++)
-        if (count[op])
-            sb_printf(&ops, "%s%s x%d", ops.len ? ", " : "", hbg_op_name((hbg_op)op), count[op]);
-    for (int i = 0; i < g->n_inputs; i++) {
-        const hbg_tensor *t = g->tensors[g->inputs[i]];
-        sb_printf(&io, "%sinput %s %s", io.len ? ", " : "", t->name,
-                  hbg_shape_str(t, shape, sizeof shape));
+    hbg_exec *e = NULL;
+    if (hbg_exec_create(g, &e) != HBG_OK) {
+        HBC_LOGE(lg, "%s: %s", model, g->err);
+        return -1;
     }
-    for (int i = 0; i < g->n_outputs; i++) {
-        const hbg_tensor *t = g->tensors[g->outputs[i]];
-        sb_printf(&io, ", output %s %s", t->name, hbg_shape_str(t, shape, sizeof shape));
+    hbg_exec_free(e);
+    return 0;
+}
+
+/* Keys whose effect belongs to this stage or to the compiler and that we do not implement: a
+ * given value is refused by name (docs/hb_mapper-config.md). */
+static const hbc_cfg_key refused_keys[] = {HBC_KEY_INPUT_BATCH, HBC_KEY_INPUT_SOURCE};
+
+static int refuse_keys(const hbc_cfg *cfg, const hbc_logger *lg)
+{
+    int bad = 0;
+    for (size_t i = 0; i < sizeof refused_keys / sizeof refused_keys[0]; i++) {
+        hbc_cfg_key_info k = hbc_cfg_key_get(refused_keys[i]);
+        if (!cfg->given[refused_keys[i]])
+            continue;
+        HBC_LOGE(lg, "%s: %s.%s is not supported yet; remove it", cfg->path,
+                 hbc_cfg_group_name(k.group), k.name);
+        bad = 1;
     }
-    HBC_LOGI(lg,
-             "Model check passed: %d nodes of %d op types (%s); %s. Every shape was inferred "
-             "and constants folded on the float executor.",
-             g->n_nodes, kinds, ops.p ? ops.p : "", io.p ? io.p : "");
-    HBC_LOGI(lg, "BPU/CPU placement is not computed yet (a later step of the converter): the "
-                 "table has no ON/Subgraph columns, and whether each node runs on the BPU is not "
-                 "checked.");
-    free(ops.p);
-    free(io.p);
+    return bad ? -1 : 0;
+}
+
+/* Match the config's inputs to the model's (by input_name, or the only input) and apply
+ * input_shape; returns 0, or -1 after an error. map[i] = graph input of config input i. */
+static int bind_config(const hbc_cfg *cfg, hbg_graph *g, int *map, const hbc_logger *lg)
+{
+    if (cfg->n_inputs != g->n_inputs) {
+        HBC_LOGE(lg, "%s: the config describes %d input%s, the model has %d", cfg->path,
+                 cfg->n_inputs, cfg->n_inputs == 1 ? "" : "s", g->n_inputs);
+        return -1;
+    }
+    for (int i = 0; i < cfg->n_inputs; i++) {
+        const hbc_cfg_input *in = &cfg->inputs[i];
+        int k = in->name ? -1 : 0;
+        for (int j = 0; in->name && j < g->n_inputs; j++)
+            if (strcmp(g->tensors[g->inputs[j]]->name, in->name) == 0)
+                k = j;
+        if (k < 0) {
+            sbuf names = {0};
+            for (int j = 0; j < g->n_inputs; j++)
+                sb_printf(&names, "%s%s", j ? ", " : "", g->tensors[g->inputs[j]]->name);
+            HBC_LOGE(lg,
+                     "%s: input_parameters.input_name: Input name does not exist in model file: "
+                     "'%s'; the inputs are: %s",
+                     cfg->path, in->name, names.p ? names.p : "(none)");
+            free(names.p);
+            return -1;
+        }
+        map[i] = k;
+        hbg_tensor *t = g->tensors[g->inputs[k]];
+        if (in->shape.rank > 0) {
+            char text[128] = "";
+            for (int d = 0; d < in->shape.rank; d++)
+                snprintf(text + strlen(text), sizeof text - strlen(text), "%s%lld", d ? "x" : "",
+                         (long long)in->shape.dims[d]);
+            if (set_shape(t, in->shape.dims, in->shape.rank, "input_parameters.input_shape", text,
+                          lg) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* output_nodes, then remove_node_type / remove_node_name (converter/mapper/mapper_outputs.c). */
+static int apply_output_keys(const hbc_cfg *cfg, hbg_graph *g, const hbc_logger *lg)
+{
+    char err[1024];
+    hbg_status rc = HBG_OK;
+    if (cfg->output_nodes.n)
+        rc = hbc_set_output_nodes(g, &cfg->output_nodes, lg, err, sizeof err);
+    if (rc == HBG_OK && (cfg->remove_node_type.n || cfg->remove_node_name.n))
+        rc = hbc_remove_output_nodes(g, &cfg->remove_node_type, &cfg->remove_node_name, lg, err,
+                                     sizeof err);
+    if (rc != HBG_OK) {
+        HBC_LOGE(lg, "%s: %s", cfg->path, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The preprocess node of every image input (config inputs in order). */
+static int insert_preprocess(const hbc_cfg *cfg, hbg_graph *g, const int *map, const hbc_logger *lg)
+{
+    for (int i = 0; i < cfg->n_inputs; i++) {
+        const hbc_cfg_input *in = &cfg->inputs[i];
+        const char *name = g->tensors[g->inputs[map[i]]]->name;
+        char err[512];
+        if (in->type_train == HBC_IT_FEATUREMAP) {
+            HBC_LOGI(lg, "Input %s is a featuremap: no preprocess node", name);
+            continue;
+        }
+        if (hbc_pre_insert(g, map[i], in, err, sizeof err) != HBG_OK) {
+            HBC_LOGE(lg, "%s: %s", cfg->path, err);
+            return -1;
+        }
+        HBC_LOGI(lg,
+                 "Create a preprocessing operator HZ_PREPROCESS_FOR_%s: input type %s "
+                 "(value - 128, float), color convert from '%s' to '%s', norm_type %s, "
+                 "layout %s",
+                 name, hbc_pre_intermediate_name(in->type_rt),
+                 hbc_cfg_enum_name(HBC_ENUM_INPUT_TYPE, (int)in->type_rt),
+                 hbc_cfg_enum_name(HBC_ENUM_INPUT_TYPE, (int)in->type_train),
+                 hbc_cfg_enum_name(HBC_ENUM_NORM_TYPE, (int)in->norm_type),
+                 hbc_cfg_enum_name(HBC_ENUM_LAYOUT, (int)in->layout_train));
+    }
+    return 0;
+}
+
+/* mkdir -p of a folder path. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        buf[i] = c;
+    }
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
+}
+
+static int save(const hbg_graph *g, const mapper_stage *st, const char *what, const hbc_logger *lg)
+{
+    char path[4096], err[1024];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s_%s.onnx", st->working_dir, st->prefix, what) >=
+        sizeof path) {
+        HBC_LOGE(lg, "the artifact path %s/%s_%s.onnx is too long", st->working_dir, st->prefix,
+                 what);
+        return -1;
+    }
+    HBC_LOGI(lg, "Saving model to: %s.", path);
+    if (hbc_onnx_save_file(g, path, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The optimized float model: hbc_optimize (converter/passes) in place, after the original model
+ * was written. */
+static int optimize(hbg_graph *g, const mapper_stage *st, const hbc_logger *lg)
+{
+    HBC_LOGI(lg, "Start to optimize the onnx model.");
+    if (hbc_optimize(g, NULL, lg) != HBG_OK) {
+        HBC_LOGE(lg, "There is an error in pass: %s", g->err);
+        return -1;
+    }
+    if (infer_shapes(g, st->model, lg) != 0)
+        return -1;
+    HBC_LOGI(lg, "End to optimize the onnx model.");
+    return save(g, st, "optimized_float_model", lg);
+}
+
+/* The placement requests of the config: run_on_cpu, run_on_bpu, then node_info (which wins). */
+static hbc_place_request *requests_of(const hbc_cfg *cfg, int *n)
+{
+    int total = cfg ? cfg->run_on_cpu.n + cfg->run_on_bpu.n + cfg->node_info.n : 0, k = 0;
+    hbc_place_request *r = calloc((size_t)total + 1, sizeof *r);
+    if (!r || !cfg) {
+        *n = 0;
+        return r;
+    }
+    for (int i = 0; i < cfg->run_on_cpu.n; i++)
+        r[k++] = (hbc_place_request){cfg->run_on_cpu.v[i], HBC_ON_CPU, "run_on_cpu"};
+    for (int i = 0; i < cfg->run_on_bpu.n; i++)
+        r[k++] = (hbc_place_request){cfg->run_on_bpu.v[i], HBC_ON_BPU, "run_on_bpu"};
+    for (int i = 0; i < cfg->node_info.n; i++)
+        r[k++] = (hbc_place_request){cfg->node_info.v[i].name, cfg->node_info.v[i].on, "node_info"};
+    *n = k;
+    return r;
+}
+
+static int place(const hbg_graph *g, const mapper_stage *st, const hbc_logger *lg)
+{
+    int n_req = 0, rc = -1, n_bpu = 0;
+    hbc_place_request *req = requests_of(st->cfg, &n_req);
+    hbc_placement p = {0};
+    char err[1024], *table = NULL;
+    if (!req) {
+        HBC_LOGE(lg, "placement: out of memory");
+        goto out;
+    }
+    if (hbc_place(g, st->march, req, n_req, &p, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "%s", err);
+        goto out;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        n_bpu += p.bpu[i];
+        HBC_LOGD(lg, "placement of '%s': %s", hbg_node_label(g, &g->nodes[i]), p.why[i]);
+    }
+    if (!(table = hbc_place_table(g, &p))) {
+        HBC_LOGE(lg, "node table: out of memory");
+        goto out;
+    }
+    HBC_LOGI(lg, "The converted model node information:\n%s", table);
+    if (n_bpu == 0) {
+        HBC_LOGE(lg, "There is no node can execute on BPU in this model, please make sure the "
+                     "model has at least one conv node which is supported by BPU.");
+        goto out;
+    }
+    HBC_LOGI(lg, "%d of %d nodes on the BPU of %s in %d subgraph%s; %d on the CPU", n_bpu,
+             g->n_nodes, bpu_march_get(st->march)->name, p.n_subgraphs,
+             p.n_subgraphs == 1 ? "" : "s", g->n_nodes - n_bpu);
+    rc = 0;
+out:
+    free(table);
+    hbc_placement_free(&p);
+    free(req);
+    return rc;
+}
+
+int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg)
+{
+    int rc = MAPPER_FAILED, *map = NULL;
+    hbg_graph *g = NULL;
+
+    HBC_LOGI(lg, "Start to check the model %s (march %s)", st->model,
+             bpu_march_get(st->march)->name);
+    if (st->cfg && refuse_keys(st->cfg, lg) != 0)
+        goto done;
+    if (load_model(st, lg, &g) != 0)
+        goto done;
+    log_model(g, st->type, lg);
+    if (st->cfg) {
+        if (!(map = calloc((size_t)st->cfg->n_inputs + 1, sizeof *map))) {
+            HBC_LOGE(lg, "out of memory");
+            goto done;
+        }
+        if (bind_config(st->cfg, g, map, lg) != 0)
+            goto done;
+    } else if (st->args && apply_shapes(st->args, g, lg) != 0) {
+        goto done;
+    }
+    if (check_limits(g, st->type, lg) != 0)
+        goto done;
+    if (hbg_graph_validate(g, 0) != HBG_OK) {
+        HBC_LOGE(lg, "%s: %s", st->model, g->err);
+        goto done;
+    }
+    if (list_unsupported(g, lg) || infer_shapes(g, st->model, lg) != 0)
+        goto done;
+    if (st->cfg &&
+        (apply_output_keys(st->cfg, g, lg) != 0 || check_limits(g, st->type, lg) ||
+         insert_preprocess(st->cfg, g, map, lg) != 0 || infer_shapes(g, st->model, lg) != 0))
+        goto done;
+    log_nodes(g, lg);
+    HBC_LOGI(lg, "End to prepare the onnx model.");
+    if (make_dirs(st->working_dir) != 0) {
+        HBC_LOGE(lg, "cannot create the working directory %s: %s", st->working_dir,
+                 strerror(errno));
+        goto done;
+    }
+    if (save(g, st, "original_float_model", lg) != 0 || optimize(g, st, lg) != 0 ||
+        place(g, st, lg) != 0)
+        goto done;
+    rc = MAPPER_OK;
+done:
+    free(map);
+    hbg_graph_free(g);
+    return rc;
 }
 
 int mapper_checker(const mapper_args *a, const hbc_logger *lg)
 {
-    int rc = MAPPER_USAGE;
-    hbg_graph *g = NULL;
-    hbg_exec *e = NULL;
-    mapper_model_type mt;
-    bpu_march_id march;
+    mapper_stage st = {.args = a, .working_dir = MAPPER_CHECK_DIR};
+    char prefix[256];
 
-    if (mapper_parse_model_type(a->val[OPT_MODEL_TYPE], lg, &mt) != 0)
-        goto done;
+    if (mapper_parse_model_type(a->val[OPT_MODEL_TYPE], lg, &st.type) != 0)
+        return MAPPER_USAGE;
     if (!a->val[OPT_MODEL]) {
         HBC_LOGE(lg, "missing option --model FILE (see hb_mapper checker --help)");
-        goto done;
+        return MAPPER_USAGE;
     }
-    if (!a->val[OPT_MARCH] || bpu_march_find(a->val[OPT_MARCH], &march) != 0) {
+    if (!a->val[OPT_MARCH] || bpu_march_find(a->val[OPT_MARCH], &st.march) != 0) {
         HBC_LOGE(lg,
                  "--march: User input march invalid: '%s'. It should be one of: bernoulli2, "
                  "bayes, bayes-e",
                  a->val[OPT_MARCH] ? a->val[OPT_MARCH] : "");
-        goto done;
+        return MAPPER_USAGE;
     }
-    if ((mt == MODEL_CAFFE) != (a->val[OPT_PROTO] != NULL)) {
+    if ((st.type == MODEL_CAFFE) != (a->val[OPT_PROTO] != NULL)) {
         HBC_LOGE(lg, "--proto FILE.prototxt is %s with --model-type %s",
-                 mt == MODEL_CAFFE ? "required" : "not allowed",
-                 mt == MODEL_CAFFE ? "caffe" : "onnx");
-        goto done;
+                 st.type == MODEL_CAFFE ? "required" : "not allowed",
+                 st.type == MODEL_CAFFE ? "caffe" : "onnx");
+        return MAPPER_USAGE;
     }
     if (a->val[OPT_OUTPUT])
         HBC_LOGW(lg, "--output is deprecated and ignored");
-    rc = MAPPER_FAILED;
-    HBC_LOGI(lg, "Start to check the model %s (march %s)", a->val[OPT_MODEL],
-             bpu_march_get(march)->name);
-    if (load_model(a, mt, lg, &g) != 0)
-        goto done;
-    log_model(g, mt, lg);
-    if (apply_shapes(a, g, lg) != 0 || check_limits(g, mt, lg) != 0)
-        goto done;
-    if (hbg_graph_validate(g, 0) != HBG_OK) {
-        HBC_LOGE(lg, "%s: %s", a->val[OPT_MODEL], g->err);
-        goto done;
-    }
-    if (list_unsupported(g, lg))
-        goto done;
-    if (hbg_exec_create(g, &e) != HBG_OK) {
-        HBC_LOGE(lg, "%s: %s", a->val[OPT_MODEL], g->err);
-        goto done;
-    }
-    log_nodes(g, lg);
-    print_table(g, lg);
-    print_summary(g, lg);
-    rc = MAPPER_OK;
-done:
-    hbg_exec_free(e);
-    hbg_graph_free(g);
+    st.model = a->val[OPT_MODEL];
+    st.proto = a->val[OPT_PROTO];
+    /* Artifacts are named after the model file: .hb_check/<name>_original_float_model.onnx. */
+    const char *base = strrchr(st.model, '/');
+    snprintf(prefix, sizeof prefix, "%s", base ? base + 1 : st.model);
+    char *dot = strrchr(prefix, '.');
+    if (dot && dot != prefix)
+        *dot = '\0';
+    st.prefix = prefix;
+    int rc = mapper_float_stage(&st, lg);
+    if (rc == MAPPER_OK)
+        HBC_LOGI(lg, "Model check passed; the float models are in %s", st.working_dir);
     return rc;
 }

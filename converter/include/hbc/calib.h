@@ -7,6 +7,8 @@
 #ifndef HBC_CALIB_H
 #define HBC_CALIB_H
 
+#include <stddef.h>
+
 #include "hbc/log.h"
 #include "hbg/graph.h"
 
@@ -44,6 +46,64 @@ hbg_status hbc_calib_table_set(hbc_calib_table *t, const char *tensor, double th
                                int method);
 const hbc_calib_entry *hbc_calib_table_find(const hbc_calib_table *t, const char *tensor);
 void hbc_calib_table_free(hbc_calib_table *t);
+
+/* ---- Calibration (converter/calib/calib_run.c; algorithms in docs/calibration.md) ---------- */
+
+/* Options of hbc_calibrate(). Start from hbc_calib_options_init(). */
+typedef struct hbc_calib_options {
+    hbc_calib_method method;
+    /* max only: the threshold is the p-quantile of |x| over every element of every sample
+     * (k-th smallest with k = ceil(p * n)); in (0, 1], 1.0 = plain max. Other methods refuse a
+     * value other than 1.0. */
+    double max_percentile;
+    int per_channel;         /* featuremap per-channel calibration: refused when non-zero */
+    unsigned long long seed; /* skip: seed of the random samples */
+    int skip_samples;        /* skip: number of random samples (>= 1) */
+} hbc_calib_options;
+
+/* method DEFAULT, max_percentile 1.0, per_channel 0, seed 0x5eed, skip_samples 1. */
+void hbc_calib_options_init(hbc_calib_options *o);
+
+/* Calibrate the activations of g (the optimized float graph; validated, every graph input a
+ * float tensor of fixed shape). samples[s][i] holds the numel of graph input i floats of sample
+ * s, for s < n_samples (row-major, exactly the input's shape). The float executor runs each
+ * sample; out (empty on entry, caller-owned) receives one entry for every float activation: each
+ * graph input and each non-constant float tensor produced by a node. Shape-only ops share one
+ * threshold (the largest of their group). Progress goes to lg at INFO, choices at INFO,
+ * fallbacks at WARNING. LOAD reads QuantizeLinear/DequantizeLinear pairs of g itself; SKIP
+ * ignores samples (n_samples may be 0 for both, see docs). Results do not depend on the order of
+ * the samples. Errors (NaN/Inf in a tensor, bad options, executor failures) go to err naming the
+ * tensor or node; out is then left empty. g keeps its nodes and tensors (the executor
+ * fills in inferred shapes). */
+hbg_status hbc_calibrate(hbg_graph *g, int n_samples, const float *const *const *samples,
+                         const hbc_calib_options *opt, const hbc_logger *lg, hbc_calib_table *out,
+                         char *err, size_t errlen);
+
+/* Build the calibrated (fake-quantised) copy of g in *out (free with hbg_graph_free):
+ *  - every constant float weight of Conv, ConvTranspose, Gemm and MatMul (input 1) is replaced
+ *    by its int8 fake-quantised value: per output channel, scale = absmax / 127, q = round half
+ *    away from zero of w / scale clamped to [-127, 127], w' = q * scale;
+ *  - every activation of t that is not a graph output, nor the pre-activation output of a fused
+ *    Conv/Gemm + Relu/Clip pair (hbc_fused_act), gets a QuantizeLinear -> DequantizeLinear pair
+ *    (int8, zero point 0, scale = T / 127 as float) and its consumers read the result.
+ * Graph outputs stay float (they leave the BPU as int32 or float). The opset is kept; it must be
+ * >= 10 (QuantizeLinear). g must have been prepared once (shapes known), e.g. by hbc_calibrate. */
+hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg_graph **out,
+                                     char *err, size_t errlen);
+
+/* ---- Building blocks, exposed for tests and reports (converter/calib/calib_stats.c) -------- */
+
+#define HBC_CALIB_BINS      2048 /* KL histogram bins over [0, absmax] */
+#define HBC_CALIB_KL_LEVELS 128  /* int8 levels of the positive half */
+
+/* KL (entropy) search over a histogram of |x| (HBC_CALIB_BINS bins of width absmax / 2048):
+ * returns in *cut the bin count i in [128, 2047] of least KL(P || Q), first on ties; the
+ * threshold is (i + 0.5) * absmax / 2048. HBG_E_INVALID when the histogram is empty. */
+hbg_status hbc_calib_kl_cut(const unsigned long long *hist, int *cut);
+
+/* The percentile rank of docs/calibration.md: k = ceil(p * n) with p * n first rounded to 1e-9
+ * relative (so 0.99995 * 20000 is 19999), clamped to [1, n]. */
+long long hbc_calib_percentile_rank(double p, long long n);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,10 @@
 /* The hb_mapper command line, run as a program on the fixtures of tests/data/hb_mapper: one table
  * row per case with the exit status, substrings of the console output (stdout and stderr), one
- * substring that must not appear, and a substring of the log file the command writes in the
- * working directory. Usage: test_hb_mapper_cli PATH/TO/hb_mapper (ctest runs it in its own
- * folder, so the log files are fresh). */
+ * substring that must not appear, a substring of the log file the command writes in the working
+ * directory, and a file it must write. makertbin cases that get past the config write their YAML
+ * (case.yaml, model paths absolute) into the working directory first, so their artifacts land
+ * there too. Usage: test_hb_mapper_cli PATH/TO/hb_mapper (ctest runs it in its own folder, so the
+ * log files are fresh). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +30,25 @@ typedef struct cli_case {
     const char *log;     /* log file expected in the working directory, or NULL */
     const char *log_has; /* substring of it */
     const char *needs;   /* a fixture of another part: the case is skipped without it */
+    const char *yaml;    /* written to case.yaml in the working directory before the run */
+    const char *writes;  /* a file the run must write (removed before the run) */
 } cli_case;
+
+/* A makertbin config for tiny.onnx (data 1x3x8x8 -> conv1 -> relu1 -> pool1 -> gap -> flatten ->
+ * fc -> softmax), artifacts tiny_* in mo/; M, I, C: extra lines of model_parameters,
+ * input_parameters, calibration_parameters. */
+#define TINY_YAML(M, I, C)                                                                         \
+    "model_parameters:\n  onnx_model: '" DATA "tiny.onnx'\n  march: 'bayes-e'\n"                   \
+    "  working_dir: 'mo'\n  output_model_file_prefix: 'tiny'\n" M                                  \
+    "input_parameters:\n  input_name: 'data'\n  input_type_train: 'rgb'\n"                         \
+    "  input_layout_train: 'NCHW'\n  input_type_rt: 'nv12'\n"                                      \
+    "  norm_type: 'data_mean_and_scale'\n  mean_value: '123.675 116.28 103.53'\n"                  \
+    "  scale_value: '0.0171 0.0175 0.0174'\n" I                                                    \
+    "calibration_parameters:\n  calibration_type: 'skip'\n" C                                      \
+    "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n"
+#define MAKERTBIN "makertbin", "-c", "case.yaml", "--model-type", "onnx"
+#define NOT_IMPL                                                                                   \
+    "ERROR makertbin: calibration/quantisation/compilation are not implemented yet (issues 4-6)"
 
 #define CHECKER       "checker", "--model-type", "onnx", "--march", "bayes-e", "--model"
 #define CHECKER_LOG   "hb_mapper_checker.log"
@@ -64,25 +84,35 @@ static const cli_case cases[] = {
      .out = {"hb_mapper checker: option --model needs FILE"}},
     {.name = "checker",
      .args = {CHECKER, DATA "tiny.onnx"},
-     .out = {"INFO The model node information (BPU/CPU placement is not computed yet):\n=====",
-             "\nconv1    Conv               1x4x8x8\n", "\nsoftmax  Softmax            1x10\n",
-             "INFO Model check passed: 7 nodes of 7 op types (Relu x1, Conv x1, Gemm x1, MaxPool "
-             "x1, GlobalAveragePool x1, Flatten x1, Softmax x1); input data 1x3x8x8, output prob "
-             "1x10.",
-             "INFO BPU/CPU placement is not computed yet"},
+     .out = {"INFO The converted model node information:\n=====",
+             "\nNode        ON   Subgraph  Type\n", "\nconv1       BPU  id(0)     Conv\n",
+             "\nsoftmax     CPU  --        Softmax",
+             "INFO 6 of 7 nodes on the BPU of bayes-e in 1 subgraph; 1 on the CPU"},
      .not_out = "DEBUG",
      .log = CHECKER_LOG,
      .log_has = "DEBUG node 0 'conv1' (Conv): data 1x3x8x8 float, conv1.weight 4x3x3x3 float "
-                "const"},
+                "const",
+     .writes = ".hb_check/tiny_optimized_float_model.onnx"},
     {.name = "checker log file",
      .args = {CHECKER, DATA "tiny.onnx"},
-     .out = {"INFO Opset version: ['ai.onnx v11']"},
+     .out = {"INFO Opset version: ['ai.onnx v11']",
+             "INFO Saving model to: .hb_check/tiny_original_float_model.onnx."},
      .log = CHECKER_LOG,
-     .log_has = " line No: "},
+     .log_has = "DEBUG placement of 'softmax': Softmax: no BPU implementation",
+     .writes = ".hb_check/tiny_original_float_model.onnx"},
+    {.name = "checker on bernoulli2",
+     .args = {"checker", "--model-type", "onnx", "--march", "bernoulli2", "--model",
+              DATA "tiny.onnx"},
+     .out = {"\nfc_flatten  CPU  --        Flatten\n",
+             "INFO 5 of 7 nodes on the BPU of bernoulli2 in 1 subgraph; 2 on the CPU"},
+     .log = CHECKER_LOG,
+     .log_has = "placement of 'fc_flatten': Flatten: not supported on the BPU of bernoulli2"},
     {.name = "checker sets the batch",
      .args = {CHECKER, DATA "tiny.onnx", "--input-shape", "data", "2x3x8x8"},
      .out = {"WARNING --input-shape data: 2x3x8x8 overrides the model's shape 1x3x8x8",
-             "\nconv1    Conv               2x4x8x8\n", "output prob 2x10"}},
+             "INFO Input data: shape set to 2x3x8x8 (was 1x3x8x8)", "Model check passed"},
+     .log = CHECKER_LOG,
+     .log_has = "conv1.bias 4 float const -> conv1_out 2x4x8x8 float"},
     {.name = "checker needs the input shape",
      .args = {CHECKER, DATA "dynamic.onnx"},
      .rc = 1,
@@ -136,7 +166,7 @@ static const cli_case cases[] = {
     {.name = "checker caffe",
      .args = {"checker", "--model-type", "caffe", "--march", "bernoulli2", "--proto",
               CAFFE "net.prototxt", "--model", CAFFE "net.caffemodel"},
-     .out = {"Model check passed", "BPU/CPU placement is not computed yet"},
+     .out = {"Model check passed", "The converted model node information:"},
      .not_out = "ERROR",
      .needs = CAFFE "net.caffemodel"},
     {.name = "makertbin with a bad config",
@@ -154,15 +184,130 @@ static const cli_case cases[] = {
      .out = {"ERROR " DATA "missing_model.yaml: model_parameters.onnx_model: cannot access '" DATA
              "absent.onnx'"}},
     {.name = "makertbin refuses to go on",
-     .args = {"makertbin", "--config=" DATA "good.yaml", "--model-type", "onnx"},
+     .yaml = TINY_YAML("", "", ""),
+     .args = {MAKERTBIN},
      .rc = 3,
      .out = {"INFO The config is valid: march bayes-e, onnx model " DATA "tiny.onnx, 1 input, "
-             "calibration_type skip, artifacts tiny_* in " DATA "model_output",
-             "ERROR makertbin: calibration/quantisation/compilation are not implemented yet "
-             "(issues 4-6)"},
+             "calibration_type skip, artifacts tiny_* in ",
+             "INFO Create a preprocessing operator HZ_PREPROCESS_FOR_data: input type yuv444_128 "
+             "(value - 128, float), color convert from 'nv12' to 'rgb', norm_type "
+             "data_mean_and_scale, layout NCHW",
+             "\nHZ_PREPROCESS_FOR_data  BPU  id(0)     Conv\n",
+             "INFO Saving model to: mo/tiny_optimized_float_model.onnx.", NOT_IMPL},
      .not_out = "#############",
      .log = MAKERTBIN_LOG,
-     .log_has = "DEBUG ############# input_parameters info #############"},
+     .log_has = "DEBUG ############# input_parameters info #############",
+     .writes = "mo/tiny_original_float_model.onnx"},
+    {.name = "makertbin run_on_cpu",
+     .yaml = TINY_YAML("", "", "  run_on_cpu: 'relu1'\n"),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"\nconv1                   BPU  id(0)     Conv\n",
+             "\nrelu1                   CPU  --        Relu\n",
+             "\npool1                   BPU  id(1)     MaxPool\n", "in 2 subgraphs; 2 on the CPU",
+             NOT_IMPL}},
+    {.name = "makertbin node_info wins over run_on_cpu",
+     .yaml = TINY_YAML("  node_info: {relu1: {ON: 'BPU'}}\n", "", "  run_on_cpu: 'relu1'\n"),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"\nrelu1                   BPU  id(0)     Relu\n", "in 1 subgraph; 1 on the CPU"}},
+    {.name = "makertbin run_on_bpu of a CPU op",
+     .yaml = TINY_YAML("", "", "  run_on_bpu: 'softmax'\n"),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"ERROR run_on_bpu: node 'softmax' cannot run on the BPU of bayes-e: Softmax: no BPU "
+             "implementation"},
+     .not_out = "not implemented"},
+    {.name = "makertbin run_on_cpu of no node",
+     .yaml = TINY_YAML("", "", "  run_on_cpu: 'conv9'\n"),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"ERROR run_on_cpu: there is no node named 'conv9' in the model"}},
+    {.name = "makertbin remove_node_type",
+     .yaml = TINY_YAML("  remove_node_type: 'Softmax; Reshape'\n", "", ""),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"INFO remove_node_type: remove node softmax (Softmax); model output prob becomes "
+             "fc_out",
+             "INFO remove_node_type: no Reshape node next to a model output",
+             "in 1 subgraph; 0 on the CPU", NOT_IMPL},
+     .not_out = "  Softmax"},
+    {.name = "makertbin remove_node_name",
+     .yaml = TINY_YAML("  remove_node_name: 'softmax'\n", "", ""),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"INFO remove_node_name: remove node softmax (Softmax); model output prob becomes "
+             "fc_out"},
+     .not_out = "  Softmax"},
+    {.name = "makertbin remove_node_name inside",
+     .yaml = TINY_YAML("  remove_node_name: 'pool1'\n", "", ""),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"ERROR case.yaml: remove_node_name: node 'pool1' is not next to a model output"}},
+    {.name = "makertbin output_nodes",
+     .yaml = TINY_YAML("  output_nodes: 'pool1'\n", "", ""),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"INFO output_nodes: model output pool1_out (node pool1)",
+             "INFO output_nodes: 1 output; 4 nodes no output needs removed",
+             "\npool1                   BPU  id(0)     MaxPool", "in 1 subgraph; 0 on the CPU"},
+     .not_out = "gap"},
+    {.name = "makertbin input_shape",
+     .yaml = TINY_YAML("", "  input_shape: '1x3x16x16'\n", ""),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"WARNING input_parameters.input_shape data: 1x3x16x16 overrides the model's shape "
+             "1x3x8x8",
+             NOT_IMPL},
+     .log = MAKERTBIN_LOG,
+     .log_has = "conv1.bias 4 float const -> conv1_out 1x4x16x16 float"},
+    {.name = "makertbin input_name of no input",
+     .yaml = "model_parameters:\n  onnx_model: '" DATA "tiny.onnx'\n  march: 'bayes'\n"
+             "  output_model_file_prefix: 'tiny'\n  working_dir: 'mo'\n"
+             "input_parameters:\n  input_name: 'img'\n  input_type_train: 'featuremap'\n"
+             "  input_type_rt: 'featuremap'\n  norm_type: 'no_preprocess'\n"
+             "calibration_parameters:\n  calibration_type: 'skip'\n"
+             "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n",
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"input_parameters.input_name: Input name does not exist in model file: 'img'; the "
+             "inputs are: data"}},
+    {.name = "makertbin featuremap input",
+     .yaml = "model_parameters:\n  onnx_model: '" DATA "tiny.onnx'\n  march: 'bayes'\n"
+             "  output_model_file_prefix: 'tiny'\n  working_dir: 'mo'\n"
+             "input_parameters:\n  input_type_train: 'featuremap'\n"
+             "  input_type_rt: 'featuremap'\n  norm_type: 'no_preprocess'\n"
+             "calibration_parameters:\n  calibration_type: 'skip'\n"
+             "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n",
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"INFO Input data is a featuremap: no preprocess node", NOT_IMPL},
+     .not_out = "HZ_PREPROCESS"},
+    {.name = "makertbin input_source",
+     .yaml = TINY_YAML("", "", "") "  input_source: {data: 'pyramid'}\n",
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"ERROR case.yaml: compiler_parameters.input_source is not supported yet; remove it"}},
+    {.name = "makertbin set_node_data_type",
+     .yaml = TINY_YAML("  set_node_data_type: 'conv1:int16'\n", "", ""),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"model_parameters.set_node_data_type", "not supported"}},
+    {.name = "makertbin with no BPU node",
+     .yaml = TINY_YAML("", "",
+                       "  run_on_cpu: 'HZ_PREPROCESS_FOR_data;conv1;relu1;pool1;gap;fc;"
+                       "fc_flatten'\n"),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"\nconv1                   CPU  --        Conv\n",
+             "ERROR There is no node can execute on BPU in this model"},
+     .not_out = "not implemented"},
+    {.name = "makertbin input_batch",
+     .yaml = TINY_YAML("", "  input_batch: 2\n", ""),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"ERROR case.yaml: input_parameters.input_batch is not supported yet; remove it"},
+     .not_out = "Saving model"},
     {.name = "makertbin with the other model type",
      .args = {"makertbin", "-c", DATA "good.yaml", "--model-type", "caffe"},
      .rc = 1,
@@ -241,6 +386,14 @@ static void run_case(void **state)
     }
     if (c->log)
         remove(c->log);
+    if (c->writes)
+        remove(c->writes);
+    if (c->yaml) {
+        FILE *f = fopen("case.yaml", "w");
+        assert_non_null(f);
+        assert_true(fputs(c->yaml, f) >= 0);
+        assert_int_equal(fclose(f), 0);
+    }
     int rc = run(c->args, &out);
     if (rc != c->rc)
         fail_msg("%s: exit status %d, expected %d; output:\n%s", c->name, rc, c->rc, out);
@@ -257,6 +410,8 @@ static void run_case(void **state)
             fail_msg("%s: %s lacks \"%s\"; log:\n%s", c->name, c->log, c->log_has, log);
         free(log);
     }
+    if (c->writes && access(c->writes, R_OK) != 0)
+        fail_msg("%s: %s was not written", c->name, c->writes);
     free(out);
 }
 
