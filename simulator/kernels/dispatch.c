@@ -1,4 +1,5 @@
-/* Kernel variant tables and their one-time selection (CPUID, or HB_ISA=ref|avx2|avx512vnni). */
+/* Kernel variant tables and their one-time selection (x86 CPUID or aarch64 getauxval(AT_HWCAP), or
+ * HB_ISA=ref|avx2|avx512vnni|neon|neondot). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,17 @@
 #include "kernels_ref.h"
 #if defined(HB_BPU_X86)
 #include "x86/kernels_x86.h"
+#endif
+#if defined(HB_BPU_ARM)
+#include <sys/auxv.h>
+
+#include "arm/kernels_arm.h"
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1UL << 1) /* Linux uapi asm/hwcap.h */
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
 #endif
 
 static const bpu_kernels variants[BPU_ISA_COUNT] = {
@@ -18,8 +30,16 @@ static const bpu_kernels variants[BPU_ISA_COUNT] = {
     [BPU_ISA_AVX2] = {"avx2", NULL, NULL, NULL},
     [BPU_ISA_AVX512VNNI] = {"avx512vnni", NULL, NULL, NULL},
 #endif
+#if defined(HB_BPU_ARM)
+    [BPU_ISA_NEON] = {"neon", bpu_neon_conv, bpu_neon_dwconv, bpu_neon_requant},
+    /* the requantiser has no dot products: the Armv8.0 one serves both */
+    [BPU_ISA_NEONDOT] = {"neondot", bpu_neondot_conv, bpu_neondot_dwconv, bpu_neon_requant},
+#else
+    [BPU_ISA_NEON] = {"neon", NULL, NULL, NULL},
+    [BPU_ISA_NEONDOT] = {"neondot", NULL, NULL, NULL},
+#endif
 };
-_Static_assert(BPU_ISA_COUNT == 3, "update variants");
+_Static_assert(BPU_ISA_COUNT == 5, "update variants");
 
 int bpu_isa_available(bpu_isa isa)
 {
@@ -32,6 +52,13 @@ int bpu_isa_available(bpu_isa isa)
     case BPU_ISA_AVX512VNNI:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#endif
+#if defined(HB_BPU_ARM)
+    case BPU_ISA_NEON:
+        return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+    case BPU_ISA_NEONDOT:
+        return (getauxval(AT_HWCAP) & (HWCAP_ASIMD | HWCAP_ASIMDDP)) ==
+               (HWCAP_ASIMD | HWCAP_ASIMDDP);
 #endif
     default:
         return 0;
@@ -63,7 +90,9 @@ bpu_status bpu_kernels_select(const bpu_kernels **out, bpu_error *err)
         if (err) {
             err->insn = -1;
             snprintf(err->msg, sizeof(err->msg),
-                     "HB_ISA=%.64s is not a BPU kernel variant (ref, avx2, avx512vnni)", want);
+                     "HB_ISA=%.64s is not a BPU kernel variant (ref, avx2, avx512vnni, neon, "
+                     "neondot)",
+                     want);
         }
         return BPU_E_UNSUPPORTED;
     }

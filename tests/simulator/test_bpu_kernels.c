@@ -47,7 +47,9 @@ static int32_t model_conv_at(const conv_case *t, int32_t oy, int32_t ox, int32_t
     return model_wrap32(sum);
 }
 
-/* mode 0: random values, 1: all extremes (-128 activations, +-127/-128 weights), 2: bias near
+static void fill_case(rng *r, conv_case *t, int mode);
+
+/* mode 0: random values, 1: all extremes (activations and weights -128 or 127), 2: bias near
  * INT32 limits so the sum wraps */
 static void make_case(rng *r, conv_case *t, int dwise, int mode)
 {
@@ -76,10 +78,19 @@ static void make_case(rng *r, conv_case *t, int dwise, int mode)
     g->k = dwise ? g->c : (rng_range(r, 1, 3) == 1 ? rng_range(r, 1, 20) : rng_range(r, 1, 150));
     g->src_px = (size_t)g->c + (size_t)rng_range(r, 0, 5);
     g->src_row = g->src_px * g->w + (size_t)rng_range(r, 0, 9);
+    fill_case(r, t, mode);
+}
+
+/* Source, weights, bias and output band for the geometry in t->g. */
+static void fill_case(rng *r, conv_case *t, int mode)
+{
+    bpu_conv_geom *g = &t->g;
+    int dwise = t->dwise;
     size_t src_bytes = g->src_row * g->h + 64;
     t->src = malloc(src_bytes);
     for (size_t i = 0; i < src_bytes; i++)
-        t->src[i] = mode == 1 ? -128 : rng_s8(r); /* slack and gaps hold garbage too */
+        t->src[i] =
+            mode == 1 ? (rng_u32(r) & 1 ? 127 : -128) : rng_s8(r); /* slack, gaps: garbage */
     size_t wn = (size_t)g->kh * g->kw * g->c * (dwise ? 1 : g->k);
     t->w = malloc(wn);
     for (size_t i = 0; i < wn; i++)
@@ -221,6 +232,49 @@ static void test_conv_every_padding(void **state)
     }
 }
 
+/* Rows wider than any column buffer or tile of the kernels (they work on chunks of columns), with
+ * the MobileNet kernel shapes and tall ones (more than 8 rows leave the packed depthwise paths),
+ * channel counts around the vector widths. */
+static void test_conv_wide_rows(void **state)
+{
+    (void)state;
+    rng r = {4242};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int i = 0; i < 48; i++) {
+            /* both kinds for every (channels, stride) pair: j = i / 2 runs over 8 channel counts
+             * at stride 1, 2, then 1 again; every third j a tall kernel, every sixth dilated */
+            static const int32_t chans[] = {3, 16, 32, 33, 64, 65, 96, 100};
+            int j = i / 2;
+            conv_case t;
+            memset(&t, 0, sizeof(t));
+            t.dwise = i % 2;
+            bpu_conv_geom *g = &t.g;
+            g->kh = j % 3 == 2 ? rng_range(&r, 5, 10) : 3;
+            g->kw = j % 3 == 2 ? rng_range(&r, 1, 7) : 3;
+            g->sh = g->sw = 1 + j / 8 % 2;
+            g->dh = g->dw = j % 6 == 5 ? 2 : 1;
+            g->pad_top = rng_range(&r, 0, g->kh - 1);
+            g->pad_left = rng_range(&r, 0, g->kw - 1);
+            int32_t pb = rng_range(&r, 0, g->kh - 1), pr = rng_range(&r, 0, g->kw - 1);
+            g->h = (g->kh - 1) * g->dh + rng_range(&r, 1, 5);
+            g->w = rng_range(&r, 130, 200);
+            g->ho = (g->h + g->pad_top + pb - (g->kh - 1) * g->dh - 1) / g->sh + 1;
+            g->wo = (g->w + g->pad_left + pr - (g->kw - 1) * g->dw - 1) / g->sw + 1;
+            g->c = chans[j % 8];
+            g->k = t.dwise ? g->c : rng_range(&r, 1, 40);
+            g->src_px = (size_t)g->c + (size_t)rng_range(&r, 0, 3);
+            g->src_row = g->src_px * g->w;
+            fill_case(&r, &t, i % 4 == 3 ? 1 : 0);
+            int bad = run_case(k, &t);
+            free_case(&t);
+            assert_int_equal(bad, 0);
+        }
+    }
+}
+
 static void test_requant_variants(void **state)
 {
     (void)state;
@@ -277,8 +331,9 @@ static void test_variant_selection(void **state)
     setenv("HB_ISA", "sse9", 1);
     assert_int_equal(bpu_kernels_select(&k, &err), BPU_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "sse9"));
+    static const char *const names[] = {"ref", "avx2", "avx512vnni", "neon", "neondot"};
+    _Static_assert(sizeof(names) / sizeof(names[0]) == BPU_ISA_COUNT, "one name per variant");
     for (int v = 0; v < BPU_ISA_COUNT; v++) {
-        static const char *const names[] = {"ref", "avx2", "avx512vnni"};
         setenv("HB_ISA", names[v], 1);
         bpu_status st = bpu_kernels_select(&k, &err);
         if (bpu_isa_available((bpu_isa)v)) {
@@ -290,14 +345,28 @@ static void test_variant_selection(void **state)
         }
     }
     unsetenv("HB_ISA");
+    /* without HB_ISA: the best variant the CPU runs; HB_BPU_EXPECT_ISA (set by scripts/test_arm.sh
+     * per emulated CPU model) names the one this machine must get */
+    assert_int_equal(bpu_kernels_select(&k, &err), BPU_OK);
+    for (int v = BPU_ISA_COUNT - 1; v >= 0; v--) {
+        if (bpu_isa_available((bpu_isa)v)) {
+            assert_string_equal(k->name, names[v]);
+            break;
+        }
+    }
+    const char *expect = getenv("HB_BPU_EXPECT_ISA");
+    if (expect && *expect) {
+        print_message("kernel variant chosen: %s (expected %s)\n", k->name, expect);
+        assert_string_equal(k->name, expect);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_normal),        cmocka_unit_test(test_conv_depthwise),
-        cmocka_unit_test(test_conv_every_padding), cmocka_unit_test(test_requant_variants),
-        cmocka_unit_test(test_variant_selection),
+        cmocka_unit_test(test_conv_every_padding), cmocka_unit_test(test_conv_wide_rows),
+        cmocka_unit_test(test_requant_variants),   cmocka_unit_test(test_variant_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Host kernels of the BPU compute instructions. The CONV kernel and the int32 -> int8 requantiser
- * have a plain-C reference and x86 SIMD variants with the same signature (ARCHITECTURE 5); one
- * variant table is chosen once when a simulator is created. Every variant is bit-exact with the
- * reference for every input (tests/simulator/test_bpu_kernels). */
+ * have a plain-C reference, x86 SIMD variants (AVX2, AVX-512 VNNI) and aarch64 NEON variants
+ * (Armv8.0, dot product) with the same signature (ARCHITECTURE 5); one variant table is chosen once
+ * when a simulator is created. Every variant is bit-exact with the reference for every input
+ * (tests/simulator/test_bpu_kernels). */
 #ifndef BPU_KERNELS_H
 #define BPU_KERNELS_H
 
@@ -35,7 +36,7 @@ typedef void (*bpu_requant_fn)(const int32_t *acc, int32_t n, int32_t k, const i
                                size_t dst_px);
 
 typedef struct bpu_kernels {
-    const char *name; /* "ref", "avx2", "avx512vnni" (the HB_ISA spelling) */
+    const char *name; /* "ref", "avx2", "avx512vnni", "neon", "neondot" (the HB_ISA spelling) */
     bpu_conv_fn conv;
     bpu_conv_fn dwconv;
     bpu_requant_fn requant;
@@ -45,19 +46,21 @@ typedef enum bpu_isa {
     BPU_ISA_REF = 0,
     BPU_ISA_AVX2 = 1,
     BPU_ISA_AVX512VNNI = 2,
-    BPU_ISA_COUNT = 3
+    BPU_ISA_NEON = 3,    /* aarch64 Advanced SIMD, Armv8.0 */
+    BPU_ISA_NEONDOT = 4, /* aarch64 with the dot-product extension (HWCAP_ASIMDDP) */
+    BPU_ISA_COUNT = 5
 } bpu_isa;
 
-/* Can this build on this CPU run the variant? */
+/* Can this build on this CPU run the variant? (x86: CPUID; aarch64: getauxval(AT_HWCAP)) */
 int bpu_isa_available(bpu_isa isa);
 
 /* The kernel table of one variant; BPU_E_UNSUPPORTED (with a message) if the CPU or build lacks it.
  */
 bpu_status bpu_kernels_get(bpu_isa isa, const bpu_kernels **out, bpu_error *err);
 
-/* The variant named by the environment variable HB_ISA (ref|avx2|avx512vnni), else the best one
- * the CPU supports. An unknown name or a variant the CPU lacks is an error, never a silent
- * fallback. */
+/* The variant named by the environment variable HB_ISA (ref|avx2|avx512vnni|neon|neondot), else
+ * the best one the CPU supports (the highest-numbered available variant). An unknown name or a
+ * variant the CPU lacks is an error, never a silent fallback. */
 bpu_status bpu_kernels_select(const bpu_kernels **out, bpu_error *err);
 
 #endif

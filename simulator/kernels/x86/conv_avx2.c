@@ -32,7 +32,27 @@ typedef struct tile_ctx {
     int32_t kb; /* first output channel of the 16-channel block */
     const int32_t *bias;
     int32_t *acc;
+    /* few input channels (c4 <= 2: the per-tap loop would dominate): source offset of every
+     * 4-channel group (tap-major, as the weights) from a pixel's window origin; else NULL */
+    const ptrdiff_t *goff;
+    int32_t groups;
+    /* this block's weights already widened to int16 (group g, vector j at (4g + j) * 16), so the
+     * tiles do not widen them again for every pixel triple; NULL for very deep windows */
+    const int16_t *w16;
 } tile_ctx;
+
+#define W16_GROUPS 256 /* groups widened ahead (32 KiB) */
+
+/* Weight vector j (4 output x 4 input channels, as int16) of group grp of the block. */
+static inline __m256i wvec(const tile_ctx *t, const int8_t *wt, int32_t grp, int32_t j)
+{
+    if (t->w16)
+        return _mm256_loadu_si256(
+            (const __m256i *)(const void *)(t->w16 + (size_t)(4 * grp + j) * 16));
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wt + 16 * j)));
+}
+
+#define GROUPS_MAX 512
 
 /* NP consecutive output pixels of the band (flat index pix = (oy - oy0) * wo + ox; a tile may
  * span rows) x 16 output channels. */
@@ -55,6 +75,26 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
     int inside = iy0[0] == iy0[NP - 1] && iy0[0] >= 0 && iy0[0] + (g->kh - 1) * g->dh < g->h &&
                  ix0[0] >= 0 && ix0[NP - 1] + (g->kw - 1) * g->dw < g->w;
     size_t step = (size_t)g->sw * g->src_px;
+    if (inside && t->goff) {
+        /* one flat loop over the window's groups: no per-tap pointer set-up */
+        const int8_t *px[PX_BLOCK];
+        for (int32_t p = 0; p < NP; p++)
+            px[p] = t->src + (size_t)iy0[0] * g->src_row + (size_t)ix0[0] * g->src_px + p * step;
+        const int8_t *wt = t->wgt + (size_t)t->kb * 4;
+        for (int32_t grp = 0; grp < t->groups; grp++) {
+            ptrdiff_t o = t->goff[grp];
+            __m256i a[PX_BLOCK];
+            for (int32_t p = 0; p < NP; p++)
+                a[p] = _mm256_cvtepi8_epi16(_mm_set1_epi32(load4(px[p] + o)));
+            for (int32_t j = 0; j < KV_BLOCK; j++) {
+                __m256i w = wvec(t, wt, grp, j);
+                for (int32_t p = 0; p < NP; p++)
+                    acc[p][j] = _mm256_add_epi32(acc[p][j], _mm256_madd_epi16(a[p], w));
+            }
+            wt += (size_t)t->k16 * 4;
+        }
+        goto store;
+    }
     for (int32_t ky = 0; ky < g->kh; ky++) {
         for (int32_t kx = 0; kx < g->kw; kx++) {
             const int8_t *px[PX_BLOCK];
@@ -78,8 +118,7 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
                 for (int32_t p = 0; p < NP; p++)
                     a[p] = _mm256_cvtepi8_epi16(_mm_set1_epi32(load4(px[p] + 4 * c)));
                 for (int32_t j = 0; j < KV_BLOCK; j++) {
-                    __m256i w = _mm256_cvtepi8_epi16(
-                        _mm_loadu_si128((const __m128i *)(const void *)(wt + 16 * j)));
+                    __m256i w = wvec(t, wt, (ky * g->kw + kx) * t->c4 + c, j);
                     for (int32_t p = 0; p < NP; p++)
                         acc[p][j] = _mm256_add_epi32(acc[p][j], _mm256_madd_epi16(a[p], w));
                 }
@@ -87,6 +126,7 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
             }
         }
     }
+store:;
     int32_t k = g->k;
     int32_t left = k - t->kb;
     __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(t->bias));
@@ -116,8 +156,34 @@ void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
     int32_t c4 = (g->c + 3) / 4;
     int32_t k16 = (g->k + BPU_WGT_KPACK - 1) / BPU_WGT_KPACK * BPU_WGT_KPACK;
     int32_t bias16[16];
-    tile_ctx t = {g, src, wgt, c4, k16, 0, bias16, acc};
+    ptrdiff_t goff[GROUPS_MAX];
+    int32_t taps = g->kh * g->kw, groups = taps * c4;
+    int flat = c4 <= 2 && taps > 1 && groups <= GROUPS_MAX;
+    for (int32_t grp = 0; flat && grp < groups; grp++) {
+        int32_t tap = grp / c4;
+        goff[grp] = (ptrdiff_t)(tap / g->kw) * g->dh * (ptrdiff_t)g->src_row +
+                    (ptrdiff_t)(tap % g->kw) * g->dw * (ptrdiff_t)g->src_px + 4 * (grp % c4);
+    }
+    int16_t w16[W16_GROUPS * 64];
+    tile_ctx t = {g,
+                  src,
+                  wgt,
+                  c4,
+                  k16,
+                  0,
+                  bias16,
+                  acc,
+                  flat ? goff : NULL,
+                  groups,
+                  groups <= W16_GROUPS ? w16 : NULL};
     for (int32_t kb = 0; kb < k16; kb += 16) {
+        for (int32_t grp = 0; t.w16 && grp < groups; grp++)
+            for (int32_t j = 0; j < 4; j++)
+                _mm256_storeu_si256(
+                    (__m256i *)(void *)(w16 + (size_t)(4 * grp + j) * 16),
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                        (const __m128i *)(const void *)(wgt + ((size_t)grp * k16 + kb) * 4 +
+                                                        16 * j))));
         for (int32_t i = 0; i < 16; i++)
             bias16[i] = kb + i < g->k ? bias[kb + i] : 0;
         t.kb = kb;
@@ -129,7 +195,8 @@ void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
     }
 }
 
-/* DEPTHWISE: 16 channels per step, taps in interleaved pairs for vpmaddwd; unpacking works within
+/* DEPTHWISE, generic path (strides above 1, taller kernels): 16 channels per step, taps in
+ * interleaved pairs for vpmaddwd; unpacking works within
  * 128-bit lanes, so "lo" holds channels {0-3, 8-11} and "hi" {4-7, 12-15} until the final
  * permute. A channel tail is staged through a zeroed 16-byte buffer. */
 #define DW_MAX_PAIRS 32
@@ -141,6 +208,195 @@ static inline __m256i load16_s16(const int8_t *p, int32_t nc)
     int8_t tmp[16] = {0};
     memcpy(tmp, p, (size_t)nc);
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)tmp));
+}
+
+/* DEPTHWISE, packed path (kernel rows <= 4, or stride 1 with a span of <= 3 rows; columns <= 16):
+ * pairs of kernel rows interleaved as int16 per 32-bit lane, so vpmaddwd adds 2 taps of one
+ * channel per lane exactly (|x*w| <= 2^14, two fit int32). For one output row and 16 channels,
+ * every input column needed is interleaved and sign-extended once into a column buffer (each
+ * 8-channel half in channel order); a column serves every
+ * output pixel whose window covers it. With stride 1 and a span of <= 3 rows, 4 consecutive input
+ * rows serve two output rows (weights at row slots ky*dh and ky*dh + 1). Padding reads x = 0. */
+#define DWA_PAIRS 2  /* row pairs */
+#define DWA_KW    16 /* kernel columns */
+#define DWA_COLS  64 /* input columns interleaved at once */
+
+typedef struct dwa_ctx {
+    const bpu_conv_geom *g;
+    int32_t pairs, pair_rows;           /* row pairs; pair_rows: two output rows per buffer */
+    __m256i bias[2];                    /* channels 0-7, 8-15 of the block */
+    __m256i w[2][DWA_PAIRS][DWA_KW][2]; /* [output row A/B][pair][kx][half] */
+    __m256i cols[DWA_PAIRS][DWA_COLS][2];
+} dwa_ctx;
+
+/* 16 int8 channels from p, of which nc < 16 are real: the rest read as zero. */
+static inline __m128i load16_s8(const int8_t *p, int32_t nc)
+{
+    if (nc >= 16)
+        return _mm_loadu_si128((const __m128i *)(const void *)p);
+    int8_t tmp[16] = {0};
+    memcpy(tmp, p, (size_t)nc);
+    return _mm_loadu_si128((const __m128i *)(const void *)tmp);
+}
+
+/* Rows ra, rb (int8 x 16 channels) -> 2 vectors: half h lane i = (ra, rb) of channel 8h + i as
+ * int16: the bytes are interleaved first, then each byte sign-extended in place. */
+static inline void interleave2(__m128i ra, __m128i rb, __m256i *v)
+{
+    v[0] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(ra, rb));
+    v[1] = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(ra, rb));
+}
+
+/* 3-column kernels: n output pixels from column x (stepping SW columns, taps DW apart) for one
+ * 8-channel half, NP pixels at a time so their windows' columns are loaded once. */
+static inline __attribute__((always_inline)) void dwa_3col(const __m256i *x, int32_t n, int32_t SW,
+                                                           int32_t DW, int32_t pairs,
+                                                           const __m256i *wv, __m256i bias,
+                                                           int32_t *out, size_t k, int32_t NP)
+{
+    /* x, wv index: [pair][col or kx][2] flattened; this half's entries are every second one */
+    int32_t span = (NP - 1) * SW + 2 * DW + 1;
+    int32_t i = 0;
+    /* the blocked loop only for NP > 1 and while the window columns fit c[] */
+    for (; NP > 1 && span <= 13 && i + NP <= n; i += NP) {
+        __m256i a[4];
+        for (int32_t p = 0; p < NP; p++)
+            a[p] = bias;
+        for (int32_t q = 0; q < pairs; q++) {
+            const __m256i *xq = x + ((size_t)q * DWA_COLS + (size_t)i * SW) * 2;
+            const __m256i *wq = wv + (size_t)q * DWA_KW * 2;
+            __m256i w0 = wq[0], w1 = wq[2], w2 = wq[4], c[13];
+            for (int32_t t = 0; t < span; t++)
+                c[t] = xq[2 * t];
+            for (int32_t p = 0; p < NP; p++) {
+                a[p] = _mm256_add_epi32(a[p], _mm256_madd_epi16(c[p * SW], w0));
+                a[p] = _mm256_add_epi32(a[p], _mm256_madd_epi16(c[p * SW + DW], w1));
+                a[p] = _mm256_add_epi32(a[p], _mm256_madd_epi16(c[p * SW + 2 * DW], w2));
+            }
+        }
+        for (int32_t p = 0; p < NP; p++)
+            _mm256_storeu_si256((__m256i *)(void *)(out + (size_t)(i + p) * k), a[p]);
+    }
+    for (; i < n; i++) {
+        __m256i a = bias;
+        for (int32_t q = 0; q < pairs; q++)
+            for (int32_t kx = 0; kx < 3; kx++)
+                a = _mm256_add_epi32(
+                    a, _mm256_madd_epi16(x[((size_t)q * DWA_COLS + (size_t)i * SW + kx * DW) * 2],
+                                         wv[((size_t)q * DWA_KW + kx) * 2]));
+        _mm256_storeu_si256((__m256i *)(void *)(out + (size_t)i * k), a);
+    }
+}
+
+typedef void (*dwa_3col_fn)(const __m256i *x, int32_t n, int32_t sw, int32_t dw, int32_t pairs,
+                            const __m256i *wv, __m256i bias, int32_t *out, size_t k);
+
+#define DWA_3COL(name, sw_, dw_, np)                                                               \
+    __attribute__((noinline)) static void name(const __m256i *x, int32_t n, int32_t sw,            \
+                                               int32_t dw, int32_t pairs, const __m256i *wv,       \
+                                               __m256i bias, int32_t *out, size_t k)               \
+    {                                                                                              \
+        (void)sw;                                                                                  \
+        (void)dw;                                                                                  \
+        dwa_3col(x, n, sw_, dw_, pairs, wv, bias, out, k, np);                                     \
+    }
+DWA_3COL(dwa_3col_s1, 1, 1, 4)
+DWA_3COL(dwa_3col_s2, 2, 1, 3)
+DWA_3COL(dwa_3col_any, sw, dw, 1)
+
+/* n output pixels of one row from column buffer index 0 into out (stride k), weights set ab;
+ * nc < 16 channels go through a staging buffer. */
+static void dwa_pixels(const dwa_ctx *d, int32_t ab, int32_t nc, int32_t n, int32_t *out, size_t k)
+{
+    const bpu_conv_geom *g = d->g;
+    if (g->kw == 3 && nc == 16) {
+        dwa_3col_fn fn = g->dw != 1   ? dwa_3col_any
+                         : g->sw == 1 ? dwa_3col_s1
+                         : g->sw == 2 ? dwa_3col_s2
+                                      : dwa_3col_any;
+        for (int32_t h = 0; h < 2; h++)
+            fn(&d->cols[0][0][h], n, g->sw, g->dw, d->pairs, &d->w[ab][0][0][h], d->bias[h],
+               out + 8 * h, k);
+        return;
+    }
+    for (int32_t p = 0; p < n; p++) {
+        __m256i a[2] = {d->bias[0], d->bias[1]};
+        for (int32_t q = 0; q < d->pairs; q++)
+            for (int32_t kx = 0; kx < g->kw; kx++)
+                for (int32_t h = 0; h < 2; h++)
+                    a[h] = _mm256_add_epi32(a[h],
+                                            _mm256_madd_epi16(d->cols[q][p * g->sw + kx * g->dw][h],
+                                                              d->w[ab][q][kx][h]));
+        int32_t tmp[16];
+        int32_t *dst = nc == 16 ? out + (size_t)p * k : tmp;
+        _mm256_storeu_si256((__m256i *)(void *)dst, a[0]);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 8), a[1]);
+        if (nc < 16)
+            memcpy(out + (size_t)p * k, tmp, (size_t)nc * sizeof(int32_t));
+    }
+}
+
+/* Output rows [oy0, oy1) for channels [cb, cb + nc), nc <= 16. */
+static void dwa_block(dwa_ctx *d, const int8_t *src, const int8_t *wgt, const int32_t *bias,
+                      int32_t cb, int32_t nc, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    const bpu_conv_geom *g = d->g;
+    const __m128i zero = _mm_setzero_si128();
+    int32_t ext_w = (g->kw - 1) * g->dw, nrows = 2 * d->pairs;
+    int32_t bt[16] = {0};
+    memcpy(bt, bias + cb, (size_t)nc * sizeof(int32_t));
+    d->bias[0] = _mm256_loadu_si256((const __m256i *)(const void *)bt);
+    d->bias[1] = _mm256_loadu_si256((const __m256i *)(const void *)(bt + 8));
+    for (int32_t kx = 0; kx < g->kw; kx++) {
+        __m128i ra[2 * DWA_PAIRS], rb[2 * DWA_PAIRS];
+        for (int32_t i = 0; i < nrows; i++)
+            ra[i] = rb[i] = zero;
+        for (int32_t ky = 0; ky < g->kh; ky++) {
+            __m128i v = load16_s8(wgt + (size_t)(ky * g->kw + kx) * g->c + cb, nc);
+            if (!d->pair_rows) {
+                ra[ky] = v;
+                continue;
+            }
+            ra[ky * g->dh] = v;
+            rb[ky * g->dh + 1] = v;
+        }
+        for (int32_t q = 0; q < d->pairs; q++) {
+            interleave2(ra[2 * q], ra[2 * q + 1], d->w[0][q][kx]);
+            interleave2(rb[2 * q], rb[2 * q + 1], d->w[1][q][kx]);
+        }
+    }
+    int32_t chunk = (DWA_COLS - ext_w - 1) / g->sw + 1;
+    for (int32_t oy = oy0; oy < oy1; oy += d->pair_rows && oy + 1 < oy1 ? 2 : 1) {
+        const int8_t *rows[2 * DWA_PAIRS];
+        for (int32_t i = 0; i < nrows; i++) {
+            int32_t iy = oy * g->sh - g->pad_top + (d->pair_rows ? i : i * g->dh);
+            int used = d->pair_rows || i < g->kh;
+            rows[i] = used && iy >= 0 && iy < g->h ? src + (size_t)iy * g->src_row + cb : NULL;
+        }
+        for (int32_t ox0 = 0; ox0 < g->wo; ox0 += chunk) {
+            int32_t nox = g->wo - ox0 < chunk ? g->wo - ox0 : chunk;
+            int32_t ix_first = ox0 * g->sw - g->pad_left;
+            int32_t ncols = (nox - 1) * g->sw + ext_w + 1;
+            for (int32_t col = 0; col < ncols; col++) {
+                int32_t ix = ix_first + col;
+                if (ix < 0 || ix >= g->w) {
+                    for (int32_t q = 0; q < d->pairs; q++)
+                        d->cols[q][col][0] = d->cols[q][col][1] = _mm256_setzero_si256();
+                    continue;
+                }
+                size_t off = (size_t)ix * g->src_px;
+                __m128i r[2 * DWA_PAIRS];
+                for (int32_t i = 0; i < nrows; i++)
+                    r[i] = rows[i] ? load16_s8(rows[i] + off, nc) : zero;
+                for (int32_t q = 0; q < d->pairs; q++)
+                    interleave2(r[2 * q], r[2 * q + 1], d->cols[q][col]);
+            }
+            int32_t *out = acc + ((size_t)(oy - oy0) * g->wo + ox0) * g->k + cb;
+            dwa_pixels(d, 0, nc, nox, out, (size_t)g->k);
+            if (d->pair_rows && oy + 1 < oy1)
+                dwa_pixels(d, 1, nc, nox, out + (size_t)g->wo * g->k, (size_t)g->k);
+        }
+    }
 }
 
 /* Interior pixels of one output row for 3x3 kernels with 16 channels (no tail): all nine taps
@@ -180,6 +436,16 @@ static void dw3x3_run(const int8_t *base, ptrdiff_t step, const ptrdiff_t *offs,
 void bpu_avx2_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
                      const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
 {
+    int32_t pair_rows = g->sh == 1 && (g->kh - 1) * g->dh <= 2;
+    if (pair_rows && g->kw <= DWA_KW && (g->kw - 1) * g->dw + 1 <= DWA_COLS) {
+        dwa_ctx d;
+        d.g = g;
+        d.pair_rows = pair_rows;
+        d.pairs = pair_rows ? 2 : (g->kh + 1) / 2;
+        for (int32_t cb = 0; cb < g->c; cb += 16)
+            dwa_block(&d, src, wgt, bias, cb, g->c - cb < 16 ? g->c - cb : 16, oy0, oy1, acc);
+        return;
+    }
     int32_t taps = g->kh * g->kw;
     int32_t pairs = (taps + 1) / 2;
     __m256i wlo[DW_MAX_PAIRS], whi[DW_MAX_PAIRS];

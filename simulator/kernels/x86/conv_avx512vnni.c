@@ -1,5 +1,6 @@
-/* AVX-512 VNNI variants: CONV NORMAL with vpdpbusd, DEPTHWISE with vpmaddwd, requantiser with
- * 64-bit multiplies. Bit-exact with kernels/ref (integer arithmetic is exact; nothing saturates):
+/* AVX-512 VNNI variants: CONV NORMAL and DEPTHWISE with vpdpbusd (DEPTHWISE kernels taller than 8
+ * rows or wider than 16 columns with vpmaddwd), requantiser with 64-bit multiplies. Bit-exact with
+ * kernels/ref (integer arithmetic is exact; nothing saturates):
  *
  * vpdpbusd multiplies unsigned by signed bytes, so activations are biased: u = x + 128 (x ^ 0x80),
  * and sum(u * w) = sum(x * w) + 128 * sum(w). The per-channel correction 128 * sum(w) is taken over
@@ -23,7 +24,13 @@ typedef struct tile_ctx {
     int32_t kv0;         /* first 16-channel vector of the block */
     const int32_t *corr; /* bias - 128 * sum(w), per channel of the block */
     int32_t *acc;
+    /* few input channels (c4 <= 2: the per-tap loop would dominate): source offset of every
+     * 4-channel group (tap-major, as the weights) from a pixel's window origin; else NULL */
+    const ptrdiff_t *goff;
+    int32_t groups;
 } tile_ctx;
+
+#define GROUPS_MAX 512
 
 static inline int32_t load4(const int8_t *p)
 {
@@ -58,6 +65,26 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP, int32_t NK)
     int inside = iy0[0] == iy0[NP - 1] && iy0[0] >= 0 && iy0[0] + (g->kh - 1) * g->dh < g->h &&
                  ix0[0] >= 0 && ix0[NP - 1] + (g->kw - 1) * g->dw < g->w;
     size_t step = (size_t)g->sw * g->src_px;
+    if (inside && t->goff) {
+        /* one flat loop over the window's groups: no per-tap pointer set-up */
+        const int8_t *px[PX_BLOCK];
+        for (int32_t p = 0; p < NP; p++)
+            px[p] = t->src + (size_t)iy0[0] * g->src_row + (size_t)ix0[0] * g->src_px + p * step;
+        const int8_t *wt = t->wgt + (size_t)t->kv0 * 16 * 4;
+        for (int32_t grp = 0; grp < t->groups; grp++) {
+            ptrdiff_t o = t->goff[grp];
+            __m512i w[KV_BLOCK];
+            for (int32_t j = 0; j < NK; j++)
+                w[j] = _mm512_loadu_si512(wt + (size_t)j * 64);
+            for (int32_t p = 0; p < NP; p++) {
+                __m512i a = _mm512_xor_si512(_mm512_set1_epi32(load4(px[p] + o)), flip);
+                for (int32_t j = 0; j < NK; j++)
+                    acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], a, w[j]);
+            }
+            wt += (size_t)t->k16 * 4;
+        }
+        goto store;
+    }
     for (int32_t ky = 0; ky < g->kh; ky++) {
         for (int32_t kx = 0; kx < g->kw; kx++) {
             const int8_t *px[PX_BLOCK];
@@ -89,13 +116,16 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP, int32_t NK)
             }
         }
     }
+store:;
     int32_t k = g->k;
     for (int32_t p = 0; p < NP; p++) {
         int32_t *out = t->acc + (size_t)(pix + p) * k + (size_t)t->kv0 * 16;
         for (int32_t j = 0; j < NK; j++) {
             int32_t left = k - (t->kv0 + j) * 16;
-            __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-            _mm512_mask_storeu_epi32(out + 16 * j, m, acc[p][j]);
+            if (left >= 16) /* masked stores are slow on some cores: only for the tail */
+                _mm512_storeu_si512(out + 16 * j, acc[p][j]);
+            else
+                _mm512_mask_storeu_epi32(out + 16 * j, (__mmask16)((1u << left) - 1u), acc[p][j]);
         }
     }
 }
@@ -127,6 +157,9 @@ static void band_block(const tile_ctx *t, int32_t oy0, int32_t npix, int32_t nk)
         TILE_NK(1)
 }
 
+/* Few input channels (the first layer: 3) take the flat group loop of tile(): an im2col copy
+ * would pack 3-channel taps tighter (7 groups of 4 bytes instead of 9 for 3x3x3) but measured
+ * slower, the copy costing more than it saves. */
 void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
                          const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
 {
@@ -134,7 +167,15 @@ void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t
     int32_t k16 = (g->k + BPU_WGT_KPACK - 1) / BPU_WGT_KPACK * BPU_WGT_KPACK;
     int32_t taps = g->kh * g->kw;
     int32_t corr[KV_BLOCK * 16];
-    tile_ctx t = {g, src, wgt, c4, k16, 0, corr, acc};
+    ptrdiff_t goff[GROUPS_MAX];
+    int32_t groups = taps * c4;
+    int flat = c4 <= 2 && taps > 1 && groups <= GROUPS_MAX;
+    for (int32_t grp = 0; flat && grp < groups; grp++) {
+        int32_t tap = grp / c4;
+        goff[grp] = (ptrdiff_t)(tap / g->kw) * g->dh * (ptrdiff_t)g->src_row +
+                    (ptrdiff_t)(tap % g->kw) * g->dw * (ptrdiff_t)g->src_px + 4 * (grp % c4);
+    }
+    tile_ctx t = {g, src, wgt, c4, k16, 0, corr, acc, flat ? goff : NULL, groups};
     for (int32_t kv0 = 0; kv0 < k16 / 16; kv0 += KV_BLOCK) {
         int32_t nk = k16 / 16 - kv0 < KV_BLOCK ? k16 / 16 - kv0 : KV_BLOCK;
         /* corr = bias - 128 * sum(w) (mod 2^32), the sums taken by vpdpbusd itself with u = 128
@@ -156,118 +197,319 @@ void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t
     }
 }
 
-/* DEPTHWISE: 32 channels per step as int16; taps taken in pairs and interleaved so vpmaddwd adds
- * x0*w0 + x1*w1 per channel exactly (|x*w| <= 2^14, no saturation). Unpacking interleaves within
- * 128-bit lanes: the "lo" sums hold channels {0-3, 8-11, 16-19, 24-27}, "hi" the others; one
- * permute restores channel order before the bias is added. */
-#define DW_MAX_PAIRS 32
+/* DEPTHWISE, packed path (kernel rows <= 8, columns <= 16): 4 kernel rows per 32-bit lane, so
+ * vpdpbusd adds 4 taps of one channel per lane. For one output row and 64 channels, every input
+ * column needed is interleaved once into a column buffer (lane ch of 16-channel vector j holds the
+ * 4 rows' bytes of channel 16j + ch, biased to unsigned); an output pixel then takes
+ * ceil(kh/4) * kw vpdpbusd per 16 channels, and a column serves every output pixel whose window
+ * covers it. The bias u = x + 128 is corrected per channel by -128 * sum(w) over all taps, so
+ * padded rows and columns (x = 0, u = 128) and the unused 4th row (w = 0) cancel exactly. */
+#define DWP_GROUPS 2  /* kernel rows / 4 */
+#define DWP_KW     16 /* kernel columns */
+#define DWP_COLS   64 /* input columns interleaved at once: 64 x 256 bytes per row group */
 
-/* Interior pixels of one output row for 3x3 kernels: all nine taps valid, offsets fixed, weights
- * and bias held in registers; n pixels from base, stepping step bytes in the source and k int32 in
- * the output. */
-static void dw3x3_run(const int8_t *base, ptrdiff_t step, const ptrdiff_t *offs, int32_t n,
-                      __mmask32 lm, const __m512i *wlo, const __m512i *whi, __m512i b0, __m512i b1,
-                      __mmask16 m0, __mmask16 m1, int32_t *out, size_t k)
+/* 4 rows x 64 channels -> 4 vectors, vector j lane i = bytes (r0, r1, r2, r3) of channel 16j + i.
+ * The in-lane unpacks give lane L of result j the channels 16L + 4j .. + 3 of their inputs, so
+ * each input is first permuted by a 4x4 transpose of its 32-bit words. */
+static inline void interleave4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, __m512i *v)
 {
-    const __m512i idx0 = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
-    const __m512i idx1 = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
-    const __m512i wl0 = wlo[0], wl1 = wlo[1], wl2 = wlo[2], wl3 = wlo[3], wl4 = wlo[4];
-    const __m512i wh0 = whi[0], wh1 = whi[1], wh2 = whi[2], wh3 = whi[3], wh4 = whi[4];
-    const ptrdiff_t o0 = offs[0], o1 = offs[1], o2 = offs[2], o3 = offs[3], o4 = offs[4],
-                    o5 = offs[5], o6 = offs[6], o7 = offs[7], o8 = offs[8];
-    const __m512i zero = _mm512_setzero_si512();
-    for (int32_t i = 0; i < n; i++) {
-#define DWX(o) _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(lm, base + (o)))
-        __m512i x0 = DWX(o0), x1 = DWX(o1), x2 = DWX(o2), x3 = DWX(o3), x4 = DWX(o4);
-        __m512i x5 = DWX(o5), x6 = DWX(o6), x7 = DWX(o7), x8 = DWX(o8);
-#undef DWX
-        __m512i lo = _mm512_madd_epi16(_mm512_unpacklo_epi16(x0, x1), wl0);
-        __m512i hi = _mm512_madd_epi16(_mm512_unpackhi_epi16(x0, x1), wh0);
-        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(x2, x3), wl1));
-        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(x2, x3), wh1));
-        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(x4, x5), wl2));
-        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(x4, x5), wh2));
-        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(x6, x7), wl3));
-        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(x6, x7), wh3));
-        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(x8, zero), wl4));
-        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(x8, zero), wh4));
-        _mm512_mask_storeu_epi32(out, m0,
-                                 _mm512_add_epi32(_mm512_permutex2var_epi64(lo, idx0, hi), b0));
-        _mm512_mask_storeu_epi32(out + 16, m1,
-                                 _mm512_add_epi32(_mm512_permutex2var_epi64(lo, idx1, hi), b1));
-        base += step;
-        out += k;
-    }
+    const __m512i tr = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    r0 = _mm512_permutexvar_epi32(tr, r0);
+    r1 = _mm512_permutexvar_epi32(tr, r1);
+    r2 = _mm512_permutexvar_epi32(tr, r2);
+    r3 = _mm512_permutexvar_epi32(tr, r3);
+    __m512i a = _mm512_unpacklo_epi8(r0, r1), b = _mm512_unpackhi_epi8(r0, r1);
+    __m512i c = _mm512_unpacklo_epi8(r2, r3), d = _mm512_unpackhi_epi8(r2, r3);
+    v[0] = _mm512_unpacklo_epi16(a, c);
+    v[1] = _mm512_unpackhi_epi16(a, c);
+    v[2] = _mm512_unpacklo_epi16(b, d);
+    v[3] = _mm512_unpackhi_epi16(b, d);
 }
 
-/* Interior pixels of one output row for 3x3 kernels with horizontal stride and dilation 1. Rows
- * r0, r1 are paired per input column (and r2 with zero), so one unpacked column serves the three
- * output pixels that read it: one new column (3 loads, 4 unpacks) per output pixel instead of nine
- * taps. wgt points at channel cb of the [3][3][c] weights. */
-static void dw3x3_s1_run(const int8_t *base, ptrdiff_t row, size_t px, int32_t n, __mmask32 lm,
-                         const int8_t *wgt, int32_t c, __m512i b0, __m512i b1, __mmask16 m0,
-                         __mmask16 m1, int32_t *out, size_t k)
+typedef struct dwp_ctx {
+    const bpu_conv_geom *g;
+    int32_t groups, nv; /* row groups; 16-channel vectors in this block */
+    /* pair mode (stride 1, kernel span <= 3 rows): a group holds 4 consecutive input rows, which
+     * serve two output rows, the first with weights w (rows at slots ky*dh), the second with wb
+     * (slots ky*dh + 1): one column interleave per two output pixels */
+    int pair;
+    __mmask16 m[4];  /* output lanes of each vector */
+    __m512i corr[4]; /* bias - 128 * sum(w) */
+    __m512i w[DWP_GROUPS][DWP_KW][4];
+    __m512i wb[DWP_KW][4];
+    __m512i cols[DWP_GROUPS][DWP_COLS][4];
+} dwp_ctx;
+
+/* 64 bytes, or the channels in lm only (AVX-512 masked loads are much slower on some cores, so
+ * only channel tails take them; masked-off bytes are never read). */
+static inline __m512i load64(const int8_t *p, __mmask64 lm)
 {
-    const __m512i idx0 = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
-    const __m512i idx1 = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
-    const __m512i zero = _mm512_setzero_si512();
-#define DWW(t) _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(lm, wgt + (size_t)(t)*c))
-    __m512i wl01[3], wh01[3], wl2[3], wh2[3];
-    for (int32_t kx = 0; kx < 3; kx++) {
-        __m512i w0 = DWW(kx), w1 = DWW(3 + kx), w2 = DWW(6 + kx);
-        wl01[kx] = _mm512_unpacklo_epi16(w0, w1);
-        wh01[kx] = _mm512_unpackhi_epi16(w0, w1);
-        wl2[kx] = _mm512_unpacklo_epi16(w2, zero);
-        wh2[kx] = _mm512_unpackhi_epi16(w2, zero);
-    }
-#undef DWW
-    /* column state: (rows 0,1) lo/hi and (row 2, 0) lo/hi for the columns ox, ox+1 */
-    __m512i cl01[3], ch01[3], cl2[3], ch2[3];
-#define DWCOL(j, col)                                                                              \
-    do {                                                                                           \
-        const int8_t *q_ = base + (size_t)(col)*px;                                                \
-        __m512i x0_ = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(lm, q_));                       \
-        __m512i x1_ = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(lm, q_ + row));                 \
-        __m512i x2_ = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(lm, q_ + 2 * row));             \
-        cl01[j] = _mm512_unpacklo_epi16(x0_, x1_);                                                 \
-        ch01[j] = _mm512_unpackhi_epi16(x0_, x1_);                                                 \
-        cl2[j] = _mm512_unpacklo_epi16(x2_, zero);                                                 \
-        ch2[j] = _mm512_unpackhi_epi16(x2_, zero);                                                 \
-    } while (0)
-    DWCOL(0, 0);
-    DWCOL(1, 1);
-    for (int32_t i = 0; i < n; i++) {
-        DWCOL(2, i + 2);
-        __m512i lo = _mm512_madd_epi16(cl01[0], wl01[0]);
-        __m512i hi = _mm512_madd_epi16(ch01[0], wh01[0]);
-        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(cl2[0], wl2[0]));
-        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(ch2[0], wh2[0]));
-        for (int32_t j = 1; j < 3; j++) {
-            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(cl01[j], wl01[j]));
-            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(ch01[j], wh01[j]));
-            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(cl2[j], wl2[j]));
-            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(ch2[j], wh2[j]));
+    if (lm == ~(__mmask64)0)
+        return _mm512_loadu_si512(p);
+    if (lm == (__mmask64)0xFFFFFFFFu) /* 32 channels: a 256-bit load, upper half zero */
+        return _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    return _mm512_maskz_loadu_epi8(lm, p);
+}
+
+/* The MobileNet case (4 kernel rows or fewer, 3 columns, NV whole 16-channel vectors): n output
+ * pixels from column x, stepping SW columns, taps DW columns apart; the 3 * NV weight vectors stay
+ * in registers. DWP_NP pixels at a time per vector: their windows' columns are loaded once (4 for
+ * SW = 1 against 6 taps; 4 and 8 pixels measured no faster on Zen 4, and worse on short rows).
+ * SW and DW are constants in the specialisations below. */
+#define DWP_NP 2
+static inline __attribute__((always_inline)) void
+dwp_3col(const __m512i *restrict x, int32_t n, int32_t SW, int32_t DW, const __m512i *restrict wv,
+         const __m512i *restrict corr, int32_t *restrict out, size_t k, int32_t NV)
+{
+    __m512i w[3][4];
+    for (int32_t kx = 0; kx < 3; kx++)
+        for (int32_t j = 0; j < NV; j++)
+            w[kx][j] = wv[4 * kx + j];
+    int32_t span = (DWP_NP - 1) * SW + 2 * DW + 1; /* columns of DWP_NP windows */
+    int32_t i = 0;
+    /* the blocked loop only while the window columns fit c[] (always, for the constant cases) */
+    for (; span <= 21 && i + DWP_NP <= n; i += DWP_NP) {
+        const __m512i *xi = x + (size_t)i * SW * 4;
+        for (int32_t j = 0; j < NV; j++) {
+            __m512i c[21], a[DWP_NP];
+            for (int32_t t = 0; t < span; t++)
+                c[t] = xi[4 * t + j];
+            for (int32_t p = 0; p < DWP_NP; p++) {
+                a[p] = _mm512_dpbusd_epi32(corr[j], c[p * SW], w[0][j]);
+                a[p] = _mm512_dpbusd_epi32(a[p], c[p * SW + DW], w[1][j]);
+                a[p] = _mm512_dpbusd_epi32(a[p], c[p * SW + 2 * DW], w[2][j]);
+            }
+            for (int32_t p = 0; p < DWP_NP; p++)
+                _mm512_storeu_si512(out + (size_t)(i + p) * k + 16 * j, a[p]);
         }
-        _mm512_mask_storeu_epi32(out, m0,
-                                 _mm512_add_epi32(_mm512_permutex2var_epi64(lo, idx0, hi), b0));
-        _mm512_mask_storeu_epi32(out + 16, m1,
-                                 _mm512_add_epi32(_mm512_permutex2var_epi64(lo, idx1, hi), b1));
-        out += k;
-        cl01[0] = cl01[1];
-        ch01[0] = ch01[1];
-        cl2[0] = cl2[1];
-        ch2[0] = ch2[1];
-        cl01[1] = cl01[2];
-        ch01[1] = ch01[2];
-        cl2[1] = cl2[2];
-        ch2[1] = ch2[2];
     }
-#undef DWCOL
+    for (; i < n; i++) {
+        const __m512i *xi = x + (size_t)i * SW * 4;
+        for (int32_t j = 0; j < NV; j++) {
+            __m512i a = _mm512_dpbusd_epi32(corr[j], xi[j], w[0][j]);
+            a = _mm512_dpbusd_epi32(a, xi[4 * DW + j], w[1][j]);
+            a = _mm512_dpbusd_epi32(a, xi[8 * DW + j], w[2][j]);
+            _mm512_storeu_si512(out + (size_t)i * k + 16 * j, a);
+        }
+    }
 }
+
+typedef void (*dwp_3col_fn)(const __m512i *x, int32_t n, int32_t sw, int32_t dw, const __m512i *wv,
+                            const __m512i *corr, int32_t *out, size_t k);
+
+#define DWP_3COL(name, nv, sw_, dw_)                                                               \
+    __attribute__((noinline)) static void name(const __m512i *x, int32_t n, int32_t sw,            \
+                                               int32_t dw, const __m512i *wv, const __m512i *corr, \
+                                               int32_t *out, size_t k)                             \
+    {                                                                                              \
+        (void)sw;                                                                                  \
+        (void)dw;                                                                                  \
+        dwp_3col(x, n, sw_, dw_, wv, corr, out, k, nv);                                            \
+    }
+DWP_3COL(dwp_3col_4_s1, 4, 1, 1)
+DWP_3COL(dwp_3col_2_s1, 2, 1, 1)
+DWP_3COL(dwp_3col_2_s2, 2, 2, 1)
+DWP_3COL(dwp_3col_4_any, 4, sw, dw)
+DWP_3COL(dwp_3col_2_any, 2, sw, dw)
+
+/* The specialisation for nv whole vectors (4 or 2) and strides sw, dw. */
+static dwp_3col_fn dwp_3col_pick(int32_t nv, int32_t sw, int32_t dw)
+{
+    /* 4 vectors with stride 2 stream instead (dwp_stream_s2) */
+    if (nv == 4)
+        return sw == 1 && dw == 1 ? dwp_3col_4_s1 : dwp_3col_4_any;
+    if (dw == 1 && (sw == 1 || sw == 2))
+        return sw == 1 ? dwp_3col_2_s1 : dwp_3col_2_s2;
+    return dwp_3col_2_any;
+}
+
+/* n output pixels from column buffer index col0, stepping sw columns, into out (stride k int32),
+ * with weights w[group][kx]. */
+static void dwp_pixels(const dwp_ctx *d, __m512i (*w)[DWP_KW][4], int32_t col0, int32_t n,
+                       int32_t *out, size_t k)
+{
+    const bpu_conv_geom *g = d->g;
+    int32_t sw = g->sw, dw = g->dw;
+    if (d->groups == 1 && g->kw == 3 && d->m[3] == (__mmask16)0xFFFF) {
+        dwp_3col_pick(4, sw, dw)(d->cols[0][col0], n, sw, dw, w[0][0], d->corr, out, k);
+        return;
+    }
+    if (d->groups == 1 && g->kw == 3 && d->nv == 2 && d->m[1] == (__mmask16)0xFFFF) {
+        dwp_3col_pick(2, sw, dw)(d->cols[0][col0], n, sw, dw, w[0][0], d->corr, out, k);
+        return;
+    }
+    for (int32_t p = 0; p < n; p++) {
+        __m512i a[4] = {d->corr[0], d->corr[1], d->corr[2], d->corr[3]};
+        for (int32_t q = 0; q < d->groups; q++)
+            for (int32_t kx = 0; kx < g->kw; kx++)
+                for (int32_t j = 0; j < d->nv; j++)
+                    a[j] = _mm512_dpbusd_epi32(a[j], d->cols[q][col0 + p * sw + kx * dw][j],
+                                               w[q][kx][j]);
+        for (int32_t j = 0; j < d->nv; j++)
+            _mm512_mask_storeu_epi32(out + (size_t)p * k + 16 * j, d->m[j], a[j]);
+    }
+}
+
+/* Stride 2, 3 columns, one row group, 64 channels: each output pixel reads columns 2ox .. 2ox+2,
+ * so the columns are interleaved as they stream by and used from registers (the third one is the
+ * next pixel's first), with no column buffer. rows: the 4 source rows (NULL: padding) at channel
+ * cb; n output pixels from input column ix_first, into out (stride k int32). */
+static inline __attribute__((always_inline)) void
+dwp_stream_s2_body(const dwp_ctx *d, const int8_t *const *rows, int32_t ix_first, int32_t n,
+                   int32_t *out, size_t k, int ROW3)
+{
+    const bpu_conv_geom *g = d->g;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const __m512i *w = d->w[0][0];
+    const int8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+#define DWP_COL(ix, v)                                                                             \
+    do {                                                                                           \
+        if ((ix) < 0 || (ix) >= g->w) {                                                            \
+            v[0] = v[1] = v[2] = v[3] = flip;                                                      \
+            break;                                                                                 \
+        }                                                                                          \
+        size_t off_ = (size_t)(ix)*g->src_px;                                                      \
+        interleave4(r0 ? _mm512_xor_si512(_mm512_loadu_si512(r0 + off_), flip) : flip,             \
+                    r1 ? _mm512_xor_si512(_mm512_loadu_si512(r1 + off_), flip) : flip,             \
+                    r2 ? _mm512_xor_si512(_mm512_loadu_si512(r2 + off_), flip) : flip,             \
+                    ROW3 ? _mm512_xor_si512(_mm512_loadu_si512(r3 + off_), flip) : flip, v);       \
+    } while (0)
+    __m512i v0[4], v1[4], v2[4];
+    DWP_COL(ix_first, v0);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t ix = ix_first + 2 * i;
+        DWP_COL(ix + 1, v1);
+        DWP_COL(ix + 2, v2);
+        for (int32_t j = 0; j < 4; j++) {
+            __m512i a = _mm512_dpbusd_epi32(d->corr[j], v0[j], w[j]);
+            a = _mm512_dpbusd_epi32(a, v1[j], w[4 + j]);
+            a = _mm512_dpbusd_epi32(a, v2[j], w[8 + j]);
+            _mm512_storeu_si512(out + (size_t)i * k + 16 * j, a);
+            v0[j] = v2[j];
+        }
+    }
+#undef DWP_COL
+}
+
+/* ROW3 = 0: the 4th row slot is padding (kernels of 3 rows), a constant the compiler folds. */
+__attribute__((noinline)) static void dwp_stream_s2(const dwp_ctx *d, const int8_t *const *rows,
+                                                    int32_t ix_first, int32_t n, int32_t *out,
+                                                    size_t k)
+{
+    if (rows[3])
+        dwp_stream_s2_body(d, rows, ix_first, n, out, k, 1);
+    else
+        dwp_stream_s2_body(d, rows, ix_first, n, out, k, 0);
+}
+
+/* Output rows [oy0, oy1) for channels [cb, cb + nc), nc <= 64. */
+static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const int32_t *bias,
+                      int32_t cb, int32_t nc, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    const bpu_conv_geom *g = d->g;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __mmask64 lm = nc == 64 ? ~(__mmask64)0 : (((__mmask64)1 << nc) - 1u);
+    int32_t ext_w = (g->kw - 1) * g->dw;
+    d->nv = (nc + 15) / 16;
+    for (int32_t j = 0; j < 4; j++) {
+        int32_t left = nc - 16 * j;
+        d->m[j] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
+    }
+    for (int32_t q = 0; q < d->groups; q++) {
+        for (int32_t kx = 0; kx < g->kw; kx++) {
+            /* slot s holds kernel row 4q + s, or in pair mode the row at s = ky*dh (first output
+             * row) and s = ky*dh + 1 (second); zero where none */
+            __m512i r[4], rb[4];
+            for (int32_t sl = 0; sl < 4; sl++) {
+                int32_t ky = d->pair ? (sl % g->dh == 0 ? sl / g->dh : -1) : 4 * q + sl;
+                int32_t kb = d->pair && sl >= 1 && (sl - 1) % g->dh == 0 ? (sl - 1) / g->dh : -1;
+                r[sl] = ky >= 0 && ky < g->kh
+                            ? load64(wgt + (size_t)(ky * g->kw + kx) * g->c + cb, lm)
+                            : _mm512_setzero_si512();
+                rb[sl] = kb >= 0 && kb < g->kh
+                             ? load64(wgt + (size_t)(kb * g->kw + kx) * g->c + cb, lm)
+                             : _mm512_setzero_si512();
+            }
+            interleave4(r[0], r[1], r[2], r[3], d->w[q][kx]);
+            if (d->pair)
+                interleave4(rb[0], rb[1], rb[2], rb[3], d->wb[kx]);
+        }
+    }
+    /* corr = bias - 128 * sum(w) (mod 2^32), the sums taken by vpdpbusd with u = 128 */
+    for (int32_t j = 0; j < 4; j++) {
+        __m512i sum = _mm512_setzero_si512();
+        for (int32_t q = 0; q < d->groups; q++)
+            for (int32_t kx = 0; kx < g->kw; kx++)
+                sum = _mm512_dpbusd_epi32(sum, flip, d->w[q][kx][j]);
+        d->corr[j] = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(d->m[j], bias + cb + 16 * j), sum);
+    }
+    int32_t chunk = (DWP_COLS - ext_w - 1) / g->sw + 1;
+    int stream = d->groups == 1 && !d->pair && g->kw == 3 && g->sw == 2 && g->dw == 1 && nc == 64;
+    for (int32_t ox0 = 0; ox0 < g->wo; ox0 += chunk) {
+        int32_t nox = g->wo - ox0 < chunk ? g->wo - ox0 : chunk;
+        int32_t ix_first = ox0 * g->sw - g->pad_left;
+        int32_t ncols = (nox - 1) * g->sw + ext_w + 1;
+        /* the chunk's columns inside the map, [ca, ce); the others are padding, x = 0 in
+         * every row: written once per chunk */
+        int32_t ca = ix_first < 0 ? -ix_first : 0;
+        int32_t ce = g->w - ix_first < ncols ? g->w - ix_first : ncols;
+        ce = ce < ca ? ca : ce;
+        for (int32_t q = 0; q < d->groups && !stream; q++)
+            for (int32_t col = 0; col < ncols; col++)
+                if (col < ca || col >= ce)
+                    for (int32_t j = 0; j < 4; j++)
+                        d->cols[q][col][j] = flip;
+        for (int32_t oy = oy0; oy < oy1; oy += d->pair && oy + 1 < oy1 ? 2 : 1) {
+            const int8_t *rows[4 * DWP_GROUPS];
+            for (int32_t i = 0; i < 4 * d->groups; i++) {
+                int32_t iy = oy * g->sh - g->pad_top + (d->pair ? i : i * g->dh);
+                int used = d->pair || i < g->kh;
+                rows[i] = used && iy >= 0 && iy < g->h ? src + (size_t)iy * g->src_row + cb : NULL;
+            }
+            if (stream) {
+                dwp_stream_s2(d, rows, ix_first, nox,
+                              acc + ((size_t)(oy - oy0) * g->wo + ox0) * g->k + cb, (size_t)g->k);
+                continue;
+            }
+            for (int32_t q = 0; q < d->groups; q++) {
+                const int8_t *r0 = rows[4 * q], *r1 = rows[4 * q + 1], *r2 = rows[4 * q + 2],
+                             *r3 = rows[4 * q + 3];
+                for (int32_t col = ca; col < ce; col++) {
+                    size_t off = (size_t)(ix_first + col) * g->src_px;
+                    interleave4(r0 ? _mm512_xor_si512(load64(r0 + off, lm), flip) : flip,
+                                r1 ? _mm512_xor_si512(load64(r1 + off, lm), flip) : flip,
+                                r2 ? _mm512_xor_si512(load64(r2 + off, lm), flip) : flip,
+                                r3 ? _mm512_xor_si512(load64(r3 + off, lm), flip) : flip,
+                                d->cols[q][col]);
+                }
+            }
+            int32_t *out = acc + ((size_t)(oy - oy0) * g->wo + ox0) * g->k + cb;
+            dwp_pixels(d, d->w, 0, nox, out, (size_t)g->k);
+            if (d->pair && oy + 1 < oy1)
+                dwp_pixels(d, &d->wb, 0, nox, out + (size_t)g->wo * g->k, (size_t)g->k);
+        }
+    }
+}
+
+/* DEPTHWISE, generic path (larger kernels): 32 channels per step as int16; taps taken in pairs and
+ * interleaved so vpmaddwd adds x0*w0 + x1*w1 per channel exactly (|x*w| <= 2^14, no saturation).
+ * Unpacking interleaves within 128-bit lanes: the "lo" sums hold channels {0-3, 8-11, 16-19,
+ * 24-27}, "hi" the others; one permute restores channel order before the bias is added. */
+#define DW_MAX_PAIRS 32
 
 void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
                        const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
 {
+    int32_t groups = (g->kh + 3) / 4;
+    if (groups <= DWP_GROUPS && g->kw <= DWP_KW && (g->kw - 1) * g->dw + 1 <= DWP_COLS) {
+        dwp_ctx d;
+        d.g = g;
+        d.groups = groups;
+        d.pair = g->sh == 1 && (g->kh - 1) * g->dh <= 2;
+        for (int32_t cb = 0; cb < g->c; cb += 64)
+            dwp_block(&d, src, wgt, bias, cb, g->c - cb < 64 ? g->c - cb : 64, oy0, oy1, acc);
+        return;
+    }
     int32_t taps = g->kh * g->kw;
     int32_t pairs = (taps + 1) / 2;
     const __m512i idx0 = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
@@ -307,30 +549,8 @@ void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *
         for (int32_t oy = oy0; oy < oy1; oy++) {
             int32_t iy0 = oy * g->sh - g->pad_top;
             int rows_in = iy0 >= 0 && iy0 + ext_h < g->h;
-            /* interior columns [oxa, oxb): every tap inside the map */
-            int32_t oxa = (g->pad_left + g->sw - 1) / g->sw;
-            int32_t last = g->w - 1 - ext_w + g->pad_left;
-            int32_t oxb = last < 0 ? 0 : last / g->sw + 1;
-            oxb = oxb > g->wo ? g->wo : oxb;
             for (int32_t ox = 0; ox < g->wo; ox++) {
                 int32_t ix0 = ox * g->sw - g->pad_left;
-                if (g->kh == 3 && g->kw == 3 && g->sw == 1 && g->dw == 1 && rows_in && ox == oxa &&
-                    oxa < oxb) {
-                    dw3x3_s1_run(src + (size_t)iy0 * g->src_row + (size_t)ix0 * g->src_px + cb,
-                                 (ptrdiff_t)g->dh * (ptrdiff_t)g->src_row, g->src_px, oxb - oxa, lm,
-                                 wgt + cb, g->c, b0, b1, m0, m1,
-                                 acc + ((size_t)(oy - oy0) * g->wo + ox) * g->k + cb, (size_t)g->k);
-                    ox = oxb - 1;
-                    continue;
-                }
-                if (taps == 9 && rows_in && ox == oxa && oxa < oxb) {
-                    dw3x3_run(src + (size_t)iy0 * g->src_row + (size_t)ix0 * g->src_px + cb,
-                              (ptrdiff_t)g->sw * (ptrdiff_t)g->src_px, offs, oxb - oxa, lm, wlo,
-                              whi, b0, b1, m0, m1,
-                              acc + ((size_t)(oy - oy0) * g->wo + ox) * g->k + cb, (size_t)g->k);
-                    ox = oxb - 1;
-                    continue;
-                }
                 if (rows_in && ix0 >= 0 && ix0 + ext_w < g->w) {
                     const int8_t *base =
                         src + (size_t)iy0 * g->src_row + (size_t)ix0 * g->src_px + cb;
@@ -384,7 +604,9 @@ void bpu_avx512_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t 
         __m512i rnd_even = _mm512_sllv_epi64(one, _mm512_sub_epi64(r_even, one));
         __m512i rnd_odd = _mm512_sllv_epi64(one, _mm512_sub_epi64(r_odd, one));
         for (int32_t p = 0; p < n; p++) {
-            __m512i a = _mm512_maskz_loadu_epi32(m, acc + (size_t)p * k + kk);
+            /* masked loads and stores are slow on some cores: only for the channel tail */
+            __m512i a = left >= 16 ? _mm512_loadu_si512(acc + (size_t)p * k + kk)
+                                   : _mm512_maskz_loadu_epi32(m, acc + (size_t)p * k + kk);
             __m512i pe = _mm512_mul_epi32(a, mv);
             __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m_odd);
             pe = _mm512_srav_epi64(_mm512_add_epi64(pe, rnd_even), r_even);
@@ -392,7 +614,11 @@ void bpu_avx512_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t 
             pe = _mm512_min_epi64(_mm512_max_epi64(pe, vlo), vhi);
             po = _mm512_min_epi64(_mm512_max_epi64(po, vlo), vhi);
             __m512i v = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
-            _mm_mask_storeu_epi8(dst + (size_t)p * dst_px + kk, m, _mm512_cvtepi32_epi8(v));
+            if (left >= 16)
+                _mm_storeu_si128((__m128i *)(void *)(dst + (size_t)p * dst_px + kk),
+                                 _mm512_cvtepi32_epi8(v));
+            else
+                _mm_mask_storeu_epi8(dst + (size_t)p * dst_px + kk, m, _mm512_cvtepi32_epi8(v));
         }
     }
 }
