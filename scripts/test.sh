@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install, configure, build and run every CI test (labels unit, conformance, e2e; bench excluded).
-# Two builds: Release with -Werror, and Debug with ASan+UBSan. Time budget per job is printed.
+# Three jobs: Release with -Werror, the aarch64 cross build under qemu (scripts/test_arm.sh), and
+# Debug with ASan+UBSan. Time budget per job is printed.
+#   HB_TEST_ARM=0   skip the aarch64 job
 #   HB_TEST_FAST=1  skip the sanitizer build (for a quick local run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,11 @@ build_and_test() { # name, budget seconds, cmake args...
 
 build_and_test release 1200 -DCMAKE_BUILD_TYPE=Release
 stamp "release job"
+# aarch64 cross build under qemu-user, two CPU models (label arm; its own budget inside)
+if [ "${HB_TEST_ARM:-1}" != 0 ]; then
+  scripts/test_arm.sh
+  stamp "arm job"
+fi
 if [ "${HB_TEST_FAST:-0}" != 1 ]; then
   build_and_test asan 1500 -DCMAKE_BUILD_TYPE=Debug -DHB_SANITIZE=ON
   stamp "asan job"
