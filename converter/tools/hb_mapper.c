@@ -6,9 +6,10 @@
  *   hb_mapper infer     --config X.yaml --model-type T --model-file F --image-file NAME FILE ...
  *
  * Each command logs to the console (INFO) and to hb_mapper_<command>.log in the working directory
- * (DEBUG). makertbin validates the whole config, runs the float stage (preprocess nodes, the
- * original and optimized float models, placement), then stops: calibration, quantisation and
- * compilation do not exist yet. infer stops likewise. Exit statuses: see mapper.h.
+ * (DEBUG). makertbin (mapper_makertbin.c) validates the whole config, runs the float stage
+ * (mapper_checker.c), calibrates, quantises and reports accuracy, then stops before compiling
+ * (not implemented yet, exit status 3). infer (mapper_infer.c) runs any of the four ONNX
+ * artifacts. Exit statuses: see mapper.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,11 +51,13 @@ static const struct {
     [OPT_OUTPUT] = {"--output", NULL, 1, IN(CMD_CHECKER), "FILE", "deprecated, ignored"},
     [OPT_MODEL_FILE] = {"--model-file", NULL, 1, IN(CMD_INFER), "FILE.onnx",
                         "an ONNX artifact of makertbin"},
-    [OPT_IMAGE_FILE] = {"--image-file", NULL, 2, IN(CMD_INFER), "NAME FILE",
-                        "input data for input NAME; repeat per input"},
+    [OPT_IMAGE_FILE] =
+        {"--image-file", NULL, 2, IN(CMD_INFER), "NAME FILE",
+         "input_type_train data for input NAME: an image, .npy or raw file; repeat per input"},
     [OPT_INPUT_LAYOUT] = {"--input-layout", NULL, 1, IN(CMD_INFER), "NCHW|NHWC",
                           "layout of the image files"},
-    [OPT_OUTPUT_DIR] = {"--output-dir", NULL, 1, IN(CMD_INFER), "DIR", "where outputs go"},
+    [OPT_OUTPUT_DIR] = {"--output-dir", NULL, 1, IN(CMD_INFER), "DIR",
+                        "where <output>.npy and <output>.txt go"},
 };
 
 static const char *const model_type_names[MODEL_TYPE_COUNT] = {
@@ -75,22 +78,23 @@ int mapper_parse_model_type(const char *s, const hbc_logger *lg, mapper_model_ty
     return -1;
 }
 
-static int cmd_makertbin(const mapper_args *a, const hbc_logger *lg);
-static int cmd_infer(const mapper_args *a, const hbc_logger *lg);
+const char *mapper_model_type_name(mapper_model_type t)
+{
+    return (unsigned)t < MODEL_TYPE_COUNT ? model_type_names[t] : "?";
+}
 
 static const struct {
     const char *name, *summary;
     int (*run)(const mapper_args *a, const hbc_logger *lg);
 } commands[CMD_COUNT] = {
     [CMD_CHECKER] = {"checker", "check whether the model meets the requirements", mapper_checker},
-    [CMD_MAKERTBIN] =
-        {"makertbin",
-         "convert a float model into a quantized runtime model (.bin) "
-         "[writes the float models; calibration and later stages not implemented yet]",
-         cmd_makertbin},
-    [CMD_INFER] = {"infer",
-                   "run a makertbin ONNX artifact and dump its outputs [not implemented yet]",
-                   cmd_infer},
+    [CMD_MAKERTBIN] = {"makertbin",
+                       "convert a float model into a quantized runtime model (.bin) [writes the "
+                       "float, calibrated and quantized models; compiling to .bin is not "
+                       "implemented yet]",
+                       mapper_makertbin},
+    [CMD_INFER] = {"infer", "run a makertbin ONNX artifact and dump its outputs as float vectors",
+                   mapper_infer},
 };
 
 static void usage(FILE *f)
@@ -169,72 +173,6 @@ static int parse_options(int argc, char **argv, int first, mapper_cmd c, mapper_
         i += 2;
     }
     return 0;
-}
-
-static int cmd_makertbin(const mapper_args *a, const hbc_logger *lg)
-{
-    int rc = MAPPER_USAGE;
-    mapper_model_type mt;
-    hbc_cfg *cfg = NULL;
-    char err[1024];
-
-    if (!a->val[OPT_CONFIG]) {
-        HBC_LOGE(lg, "missing option -c/--config FILE.yaml (see hb_mapper makertbin --help)");
-        goto done;
-    }
-    if (mapper_parse_model_type(a->val[OPT_MODEL_TYPE], lg, &mt) != 0)
-        goto done;
-    rc = MAPPER_FAILED;
-    HBC_LOGI(lg, "Start to parse the config file %s", a->val[OPT_CONFIG]);
-    if (hbc_cfg_load_file(a->val[OPT_CONFIG], lg, &cfg, err, sizeof err) != HBG_OK ||
-        hbc_cfg_check_files(cfg, err, sizeof err) != HBG_OK) {
-        HBC_LOGE(lg, "%s", err);
-        HBC_LOGE(lg, "yaml file parse failed. Please double check your input");
-        goto done;
-    }
-    if ((mt == MODEL_ONNX) != (cfg->onnx_model != NULL)) {
-        HBC_LOGE(lg, "--model-type %s, but %s gives %s; make them agree", model_type_names[mt],
-                 cfg->path,
-                 cfg->onnx_model ? "model_parameters.onnx_model"
-                                 : "model_parameters.caffe_model and prototxt");
-        goto done;
-    }
-    hbc_cfg_log(cfg, lg, HBC_LOG_DEBUG);
-    HBC_LOGI(lg,
-             "The config is valid: march %s, %s model %s, %d input%s, calibration_type %s, "
-             "artifacts %s_* in %s",
-             bpu_march_get(cfg->march)->name, model_type_names[mt],
-             cfg->onnx_model ? cfg->onnx_model : cfg->caffe_model, cfg->n_inputs,
-             cfg->n_inputs == 1 ? "" : "s",
-             hbc_cfg_enum_name(HBC_ENUM_CAL_TYPE, (int)cfg->calibration_type),
-             cfg->output_model_file_prefix, cfg->working_dir);
-    mapper_stage st = {.type = mt,
-                       .model = cfg->onnx_model ? cfg->onnx_model : cfg->caffe_model,
-                       .proto = cfg->prototxt,
-                       .march = cfg->march,
-                       .cfg = cfg,
-                       .working_dir = cfg->working_dir,
-                       .prefix = cfg->output_model_file_prefix};
-    if ((rc = mapper_float_stage(&st, lg)) != MAPPER_OK)
-        goto done;
-    HBC_LOGE(lg,
-             "makertbin: calibration/quantisation/compilation are not implemented yet "
-             "(issues 4-6); only %s_original_float_model.onnx and "
-             "%s_optimized_float_model.onnx were written",
-             cfg->output_model_file_prefix, cfg->output_model_file_prefix);
-    rc = MAPPER_NOT_IMPLEMENTED;
-done:
-    hbc_cfg_free(cfg);
-    return rc;
-}
-
-static int cmd_infer(const mapper_args *a, const hbc_logger *lg)
-{
-    (void)a;
-    HBC_LOGE(lg, "infer: running the ONNX artifacts of makertbin is not implemented yet (they "
-                 "come with calibration and quantisation, issues 4-6); to run a float ONNX model "
-                 "use hb_onnx_run");
-    return MAPPER_NOT_IMPLEMENTED;
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,11 @@
-/* hb_onnx_run: run any supported ONNX model on the float executor with .npy inputs and outputs.
- * The C counterpart of the reference toolchain's HB_ONNXRuntime helper. */
+/* hb_onnx_run: run any supported ONNX model with .npy inputs and outputs: float models (the
+ * original, optimized and calibrated artifacts of hb_mapper makertbin, and any other model) on
+ * the float executor, quantized models (*_quantized_model.onnx, domain ai.hbtc.int8) on the
+ * integer reference executor. The C counterpart of the reference toolchain's HB_ONNXRuntime
+ * helper: like its input_offset, with --input-offset N a uint8 .npy given for a float input is
+ * image data and is fed as value - N (128 for the *_128 input types of the preprocess node). */
 #include "hbc/onnx_io.h"
+#include "hbc/quant.h"
 #include "hbg/exec.h"
 #include "hbg/npy.h"
 
@@ -14,9 +19,13 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: hb_onnx_run MODEL.onnx [options] [INPUT.npy ... | NAME=INPUT.npy ...]\n"
-               "Runs MODEL on the float executor and prints each output's name, shape, dtype and\n"
-               "checksum (sum of elements, and FNV-1a 64 of the bytes).\n"
+               "Runs MODEL on the float executor (quantized models, which import the domain\n"
+               "ai.hbtc.int8: on the integer reference executor) and prints each output's name,\n"
+               "shape, dtype and checksum (sum of elements, and FNV-1a 64 of the bytes).\n"
                "  INPUT.npy            inputs in the model's input order, or NAME=FILE by name\n"
+               "  --input-offset N     feed a uint8 file given for a float input as value - N\n"
+               "                       (image data; 128 for the *_128 inputs of hb_mapper's\n"
+               "                       artifacts; 0..255). Without it the dtypes must match\n"
                "  --random SEED        fill inputs missing from the command line with uniform\n"
                "                       pseudo-random values in [-1, 1) (float inputs only)\n"
                "  --input-shape NAME SHAPE  fix an input's shape, e.g. 1x3x224x224 (for --random)\n"
@@ -106,6 +115,26 @@ static void print_top(const hbg_tensor *t, int k)
     free(used);
 }
 
+/* A uint8 image tensor -> float32 value - offset, in place (the reference's input_offset). */
+static int to_float(hbg_tensor *t, int offset, char *err, size_t errlen)
+{
+    int64_t n = hbg_tensor_numel(t);
+    float *f = malloc((size_t)(n > 0 ? n : 1) * sizeof *f);
+    const uint8_t *u = t->data;
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++)
+        f[i] = (float)((int)u[i] - offset);
+    int64_t dims[HBG_MAX_RANK];
+    memcpy(dims, t->dims, sizeof dims);
+    free(t->data);
+    t->data = f;
+    hbg_tensor_set_shape(t, HBG_DT_F32, t->rank, dims);
+    return 0;
+}
+
 static void sanitize(char *s)
 {
     for (; *s; s++)
@@ -120,10 +149,12 @@ int main(int argc, char **argv)
     const char *in_args[MAX_ARGS];
     const char *shape_name[MAX_ARGS], *shape_val[MAX_ARGS];
     int n_in_args = 0, n_shapes = 0, repeat = 0, profile = 0, have_seed = 0, top = 0;
+    int offset = -1, quantized = 0; /* offset -1: no --input-offset */
     uint64_t seed = 0;
     char err[600];
     hbg_graph *g = NULL;
     hbg_exec *e = NULL;
+    hbc_qexec *qe = NULL;
     hbg_tensor **loaded = NULL;
     double *times = NULL;
     int rc = 1;
@@ -153,6 +184,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "hb_onnx_run: --top needs a count in 1..1000\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--input-offset") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v < 0 || v > 255) {
+                fprintf(stderr, "hb_onnx_run: --input-offset needs a value in 0..255\n");
+                return 2;
+            }
+            offset = (int)v;
         } else if (!strcmp(a, "--profile")) {
             profile = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -224,10 +263,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "hb_onnx_run: input '%s': %s\n", gt->name, err);
             goto done;
         }
-        const hbg_tensor *lt = loaded[which];
+        hbg_tensor *lt = loaded[which];
+        if (offset >= 0 && gt->dtype == HBG_DT_F32 && lt->dtype == HBG_DT_U8 &&
+            to_float(lt, offset, err, sizeof err) != 0) {
+            fprintf(stderr, "hb_onnx_run: input '%s': %s\n", gt->name, err);
+            goto done;
+        }
         if (gt->dtype != HBG_DT_UNDEF && lt->dtype != gt->dtype) {
-            fprintf(stderr, "hb_onnx_run: input '%s': %s holds %s but the model expects %s\n",
-                    gt->name, path, hbg_dtype_name(lt->dtype), hbg_dtype_name(gt->dtype));
+            fprintf(stderr, "hb_onnx_run: input '%s': %s holds %s but the model expects %s%s\n",
+                    gt->name, path, hbg_dtype_name(lt->dtype), hbg_dtype_name(gt->dtype),
+                    lt->dtype == HBG_DT_U8 && gt->dtype == HBG_DT_F32
+                        ? " (image data: give --input-offset, e.g. 128)"
+                        : "");
             goto done;
         }
         if (gt->rank >= 0) {
@@ -259,7 +306,12 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (hbg_exec_create(g, &e) != HBG_OK) {
+    quantized = hbg_graph_opset(g, HBC_QUANT_DOMAIN) > 0;
+    if (quantized && profile) {
+        fprintf(stderr, "hb_onnx_run: --profile: the integer executor has no per-node timing\n");
+        goto done;
+    }
+    if ((quantized ? hbc_qexec_create(g, &qe) : hbg_exec_create(g, &e)) != HBG_OK) {
         fprintf(stderr, "hb_onnx_run: %s: %s\n", model, g->err);
         goto done;
     }
@@ -275,10 +327,11 @@ int main(int argc, char **argv)
     times = calloc((size_t)runs, sizeof *times);
     if (!times)
         goto done;
-    hbg_exec_set_profile(e, profile);
+    if (e)
+        hbg_exec_set_profile(e, profile);
     for (int r = 0; r < runs; r++) {
         double t0 = now_s();
-        if (hbg_exec_run(e) != HBG_OK) {
+        if ((quantized ? hbc_qexec_run(qe) : hbg_exec_run(e)) != HBG_OK) {
             fprintf(stderr, "hb_onnx_run: %s: %s\n", model, g->err);
             goto done;
         }
@@ -314,7 +367,7 @@ int main(int argc, char **argv)
         qsort(times, (size_t)runs, sizeof *times, cmp_double);
         printf("host wall time per inference over %d runs: median %.3f ms, min %.3f ms\n", runs,
                times[runs / 2] * 1e3, mn * 1e3);
-        const uint64_t *node_ns = hbg_exec_node_ns(e);
+        const uint64_t *node_ns = e ? hbg_exec_node_ns(e) : NULL;
         uint64_t *ns = node_ns ? malloc((size_t)g->n_nodes * sizeof *ns + 1) : NULL;
         if (ns) {
             memcpy(ns, node_ns, (size_t)g->n_nodes * sizeof *ns);
@@ -341,6 +394,7 @@ done:
     free(loaded);
     free(times);
     hbg_exec_free(e);
+    hbc_qexec_free(qe);
     hbg_graph_free(g);
     return rc;
 }

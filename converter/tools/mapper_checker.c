@@ -181,8 +181,10 @@ static int apply_shapes(const mapper_args *a, hbg_graph *g, const hbc_logger *lg
     return 0;
 }
 
-/* The reference's model limits that do not depend on placement. */
-static int check_limits(const hbg_graph *g, mapper_model_type mt, const hbc_logger *lg)
+/* The reference's model limits that do not depend on placement; the opset warning only when
+ * warn_opset (the limits are checked again after the output keys). */
+static int check_limits(const hbg_graph *g, mapper_model_type mt, int warn_opset,
+                        const hbc_logger *lg)
 {
     for (int i = 0; i < g->n_inputs; i++) {
         const hbg_tensor *t = g->tensors[g->inputs[i]];
@@ -204,7 +206,7 @@ static int check_limits(const hbg_graph *g, mapper_model_type mt, const hbc_logg
         return -1;
     }
     int64_t opset = hbg_graph_opset(g, "");
-    if (mt == MODEL_ONNX && opset != 10 && opset != 11)
+    if (warn_opset && mt == MODEL_ONNX && opset != 10 && opset != 11)
         HBC_LOGW(lg,
                  "The opset version of the onnx model is %lld; the reference toolchain takes "
                  "only opset 10/11, this toolchain also others",
@@ -386,8 +388,7 @@ static int insert_preprocess(const hbc_cfg *cfg, hbg_graph *g, const int *map, c
     return 0;
 }
 
-/* mkdir -p of a folder path. */
-static int make_dirs(const char *path)
+int mapper_make_dirs(const char *path)
 {
     char buf[4096];
     size_t n = strlen(path);
@@ -407,15 +408,24 @@ static int make_dirs(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
 }
 
-static int save(const hbg_graph *g, const mapper_stage *st, const char *what, const hbc_logger *lg)
+int mapper_artifact_path(char *path, size_t size, const mapper_stage *st, const char *what,
+                         const char *ext, const hbc_logger *lg)
 {
-    char path[4096], err[1024];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s_%s.onnx", st->working_dir, st->prefix, what) >=
-        sizeof path) {
-        HBC_LOGE(lg, "the artifact path %s/%s_%s.onnx is too long", st->working_dir, st->prefix,
-                 what);
+    if ((size_t)snprintf(path, size, "%s/%s_%s%s", st->working_dir, st->prefix, what, ext) >=
+        size) {
+        HBC_LOGE(lg, "the artifact path %s/%s_%s%s is too long", st->working_dir, st->prefix, what,
+                 ext);
         return -1;
     }
+    return 0;
+}
+
+int mapper_save_artifact(const hbg_graph *g, const mapper_stage *st, const char *what,
+                         const hbc_logger *lg)
+{
+    char path[4096], err[1024];
+    if (mapper_artifact_path(path, sizeof path, st, what, ".onnx", lg) != 0)
+        return -1;
     HBC_LOGI(lg, "Saving model to: %s.", path);
     if (hbc_onnx_save_file(g, path, err, sizeof err) != HBG_OK) {
         HBC_LOGE(lg, "%s", err);
@@ -436,14 +446,16 @@ static int optimize(hbg_graph *g, const mapper_stage *st, const hbc_logger *lg)
     if (infer_shapes(g, st->model, lg) != 0)
         return -1;
     HBC_LOGI(lg, "End to optimize the onnx model.");
-    return save(g, st, "optimized_float_model", lg);
+    return mapper_save_artifact(g, st, "optimized_float_model", lg);
 }
 
-/* The placement requests of the config: run_on_cpu, run_on_bpu, then node_info (which wins). */
-static hbc_place_request *requests_of(const hbc_cfg *cfg, int *n)
+/* The placement requests of the config: run_on_cpu, run_on_bpu, then node_info (which wins),
+ * then CPU requests for the nodes named in cpu[0..n_cpu-1] (nodes the quantizer cannot run on the
+ * BPU; never ones the config asks for on the BPU). */
+static hbc_place_request *requests_of(const hbc_cfg *cfg, const char *const *cpu, int n_cpu, int *n)
 {
     int total = cfg ? cfg->run_on_cpu.n + cfg->run_on_bpu.n + cfg->node_info.n : 0, k = 0;
-    hbc_place_request *r = calloc((size_t)total + 1, sizeof *r);
+    hbc_place_request *r = calloc((size_t)(total + n_cpu) + 1, sizeof *r);
     if (!r || !cfg) {
         *n = 0;
         return r;
@@ -454,14 +466,19 @@ static hbc_place_request *requests_of(const hbc_cfg *cfg, int *n)
         r[k++] = (hbc_place_request){cfg->run_on_bpu.v[i], HBC_ON_BPU, "run_on_bpu"};
     for (int i = 0; i < cfg->node_info.n; i++)
         r[k++] = (hbc_place_request){cfg->node_info.v[i].name, cfg->node_info.v[i].on, "node_info"};
+    for (int i = 0; i < n_cpu; i++)
+        r[k++] = (hbc_place_request){cpu[i], HBC_ON_CPU, "quantizer"};
     *n = k;
     return r;
 }
 
-static int place(const hbg_graph *g, const mapper_stage *st, const hbc_logger *lg)
+/* Place g's nodes into *p (released by the caller), with extra CPU requests cpu[0..n_cpu-1];
+ * print the node table at level. */
+static int place(const hbg_graph *g, const mapper_stage *st, const char *const *cpu, int n_cpu,
+                 hbc_log_level level, hbc_placement *pp, const hbc_logger *lg)
 {
     int n_req = 0, rc = -1, n_bpu = 0;
-    hbc_place_request *req = requests_of(st->cfg, &n_req);
+    hbc_place_request *req = requests_of(st->cfg, cpu, n_cpu, &n_req);
     hbc_placement p = {0};
     char err[1024], *table = NULL;
     if (!req) {
@@ -480,7 +497,8 @@ static int place(const hbg_graph *g, const mapper_stage *st, const hbc_logger *l
         HBC_LOGE(lg, "node table: out of memory");
         goto out;
     }
-    HBC_LOGI(lg, "The converted model node information:\n%s", table);
+    /* Without a BPU node makertbin stops here: show the table it would have printed later. */
+    HBC_LOG(lg, n_bpu ? level : HBC_LOG_INFO, "The converted model node information:\n%s", table);
     if (n_bpu == 0) {
         HBC_LOGE(lg, "There is no node can execute on BPU in this model, please make sure the "
                      "model has at least one conv node which is supported by BPU.");
@@ -490,6 +508,8 @@ static int place(const hbg_graph *g, const mapper_stage *st, const hbc_logger *l
              g->n_nodes, bpu_march_get(st->march)->name, p.n_subgraphs,
              p.n_subgraphs == 1 ? "" : "s", g->n_nodes - n_bpu);
     rc = 0;
+    *pp = p;
+    p = (hbc_placement){0};
 out:
     free(table);
     hbc_placement_free(&p);
@@ -497,10 +517,38 @@ out:
     return rc;
 }
 
-int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg)
+int mapper_replace(const mapper_stage *st, mapper_float *f, const char *const *cpu, int n_cpu,
+                   const hbc_logger *lg)
+{
+    hbc_placement p = {0};
+    if (place(f->g, st, cpu, n_cpu, HBC_LOG_DEBUG, &p, lg) != 0) {
+        hbc_placement_free(&p);
+        return -1;
+    }
+    free(f->bpu);
+    free(f->subgraph);
+    f->n_nodes = p.n_nodes;
+    f->bpu = p.bpu;
+    f->subgraph = p.subgraph;
+    p.bpu = NULL;
+    p.subgraph = NULL;
+    hbc_placement_free(&p);
+    return 0;
+}
+
+void mapper_float_free(mapper_float *f)
+{
+    hbg_graph_free(f->g);
+    free(f->bpu);
+    free(f->subgraph);
+    *f = (mapper_float){0};
+}
+
+int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg, mapper_float *out)
 {
     int rc = MAPPER_FAILED, *map = NULL;
     hbg_graph *g = NULL;
+    hbc_placement p = {0};
 
     HBC_LOGI(lg, "Start to check the model %s (march %s)", st->model,
              bpu_march_get(st->march)->name);
@@ -519,7 +567,7 @@ int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg)
     } else if (st->args && apply_shapes(st->args, g, lg) != 0) {
         goto done;
     }
-    if (check_limits(g, st->type, lg) != 0)
+    if (check_limits(g, st->type, 1, lg) != 0)
         goto done;
     if (hbg_graph_validate(g, 0) != HBG_OK) {
         HBC_LOGE(lg, "%s: %s", st->model, g->err);
@@ -528,22 +576,29 @@ int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg)
     if (list_unsupported(g, lg) || infer_shapes(g, st->model, lg) != 0)
         goto done;
     if (st->cfg &&
-        (apply_output_keys(st->cfg, g, lg) != 0 || check_limits(g, st->type, lg) ||
+        (apply_output_keys(st->cfg, g, lg) != 0 || check_limits(g, st->type, 0, lg) ||
          insert_preprocess(st->cfg, g, map, lg) != 0 || infer_shapes(g, st->model, lg) != 0))
         goto done;
     log_nodes(g, lg);
     HBC_LOGI(lg, "End to prepare the onnx model.");
-    if (make_dirs(st->working_dir) != 0) {
+    if (mapper_make_dirs(st->working_dir) != 0) {
         HBC_LOGE(lg, "cannot create the working directory %s: %s", st->working_dir,
                  strerror(errno));
         goto done;
     }
-    if (save(g, st, "original_float_model", lg) != 0 || optimize(g, st, lg) != 0 ||
-        place(g, st, lg) != 0)
+    if (mapper_save_artifact(g, st, "original_float_model", lg) != 0 || optimize(g, st, lg) != 0 ||
+        place(g, st, NULL, 0, out ? HBC_LOG_DEBUG : HBC_LOG_INFO, &p, lg) != 0)
         goto done;
     rc = MAPPER_OK;
+    if (out) {
+        *out = (mapper_float){.g = g, .n_nodes = p.n_nodes, .bpu = p.bpu, .subgraph = p.subgraph};
+        g = NULL;
+        p.bpu = NULL;
+        p.subgraph = NULL;
+    }
 done:
     free(map);
+    hbc_placement_free(&p);
     hbg_graph_free(g);
     return rc;
 }
@@ -583,7 +638,7 @@ int mapper_checker(const mapper_args *a, const hbc_logger *lg)
     if (dot && dot != prefix)
         *dot = '\0';
     st.prefix = prefix;
-    int rc = mapper_float_stage(&st, lg);
+    int rc = mapper_float_stage(&st, lg, NULL);
     if (rc == MAPPER_OK)
         HBC_LOGI(lg, "Model check passed; the float models are in %s", st.working_dir);
     return rc;

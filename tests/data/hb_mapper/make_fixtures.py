@@ -12,6 +12,9 @@ numbers), so the files are the same on every run.
   unsupported.onnx  data 1x3x8x8 -> Relu -> Hardmax -> TopK(k=2) -> two outputs: Hardmax and TopK
                     are ONNX operators the float executor does not have.
   custom_domain.onnx  one node MyOp of domain com.example, which the ONNX loader refuses.
+  pad.onnx          data 1x3x8x8 -> Conv 3x3 (4 ch) -> Pad (1 on H and W, constant 0) -> Conv 3x3
+                    (2 ch) -> out 1x2x6x6: placement puts the Pad on the BPU, the quantizer has
+                    no integer Pad, so makertbin moves it to the CPU.
 """
 import os
 
@@ -82,6 +85,24 @@ def unsupported():
     return make_model(g)
 
 
+def padded():
+    w1 = (np.arange(4 * 3 * 3 * 3, dtype=np.float32).reshape(4, 3, 3, 3) % 5 - 2) / 8
+    w2 = (np.arange(2 * 4 * 3 * 3, dtype=np.float32).reshape(2, 4, 3, 3) % 3 - 1) / 4
+    pads = np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64)
+    inits = [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"),
+             numpy_helper.from_array(pads, "pads")]
+    nodes = [
+        helper.make_node("Conv", ["data", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3]),
+        helper.make_node("Pad", ["c1", "pads"], ["p1"], name="pad1", mode="constant"),
+        helper.make_node("Conv", ["p1", "w2"], ["out"], name="conv2", kernel_shape=[3, 3]),
+    ]
+    g = helper.make_graph(nodes, "pad",
+                          [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 2, 6, 6])],
+                          inits)
+    return make_model(g)
+
+
 def custom_domain():
     nodes = [helper.make_node("MyOp", ["data"], ["y"], name="my_op", domain="com.example")]
     g = helper.make_graph(nodes, "custom_domain",
@@ -95,3 +116,4 @@ if __name__ == "__main__":
     save(tiny("N"), "dynamic.onnx")
     save(unsupported(), "unsupported.onnx")
     save(custom_domain(), "custom_domain.onnx", check=False)  # the checker knows no com.example
+    save(padded(), "pad.onnx")

@@ -46,9 +46,16 @@ typedef struct cli_case {
     "  scale_value: '0.0171 0.0175 0.0174'\n" I                                                    \
     "calibration_parameters:\n  calibration_type: 'skip'\n" C                                      \
     "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n"
+/* pad.onnx (conv1 -> pad1 -> conv2, featuremap input); C: extra calibration_parameters lines. */
+#define PAD_YAML(C)                                                                                \
+    "model_parameters:\n  onnx_model: '" DATA "pad.onnx'\n  march: 'bayes-e'\n"                    \
+    "  working_dir: 'mo'\n  output_model_file_prefix: 'pad'\n"                                     \
+    "input_parameters:\n  input_type_train: 'featuremap'\n  input_type_rt: 'featuremap'\n"         \
+    "  norm_type: 'no_preprocess'\n"                                                               \
+    "calibration_parameters:\n  calibration_type: 'skip'\n" C                                      \
+    "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n"
 #define MAKERTBIN "makertbin", "-c", "case.yaml", "--model-type", "onnx"
-#define NOT_IMPL                                                                                   \
-    "ERROR makertbin: calibration/quantisation/compilation are not implemented yet (issues 4-6)"
+#define NOT_IMPL  "ERROR makertbin: compiling to .bin is not implemented yet"
 
 #define CHECKER       "checker", "--model-type", "onnx", "--march", "bayes-e", "--model"
 #define CHECKER_LOG   "hb_mapper_checker.log"
@@ -192,25 +199,56 @@ static const cli_case cases[] = {
              "INFO Create a preprocessing operator HZ_PREPROCESS_FOR_data: input type yuv444_128 "
              "(value - 128, float), color convert from 'nv12' to 'rgb', norm_type "
              "data_mean_and_scale, layout NCHW",
-             "\nHZ_PREPROCESS_FOR_data  BPU  id(0)     Conv\n",
+             "\nHZ_PREPROCESS_FOR_data  BPU  id(0)     Conv ",
              "INFO Saving model to: mo/tiny_optimized_float_model.onnx.", NOT_IMPL},
      .not_out = "#############",
      .log = MAKERTBIN_LOG,
      .log_has = "DEBUG ############# input_parameters info #############",
      .writes = "mo/tiny_original_float_model.onnx"},
+    {.name = "makertbin writes the quantized model and the report",
+     .yaml = TINY_YAML("", "", ""),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"INFO Saving model to: mo/tiny_calibrated_model.onnx.",
+             "INFO Saving model to: mo/tiny_quantized_model.onnx.",
+             "\nNode                    ON   Subgraph  Type               Cosine Similarity  "
+             "Threshold  In/Out DataType\n",
+             "\nOutput  Cosine Similarity  L1 Distance  L2 Distance  Chebyshev Distance\n"
+             "-----------------------------------------------------------------------\n"
+             "prob    --                 --           --           --\n",
+             NOT_IMPL},
+     .log = MAKERTBIN_LOG,
+     .log_has = "DEBUG threshold of conv1_out: ",
+     .writes = "mo/tiny_quant_report.json"},
+    {.name = "makertbin moves a node the quantizer cannot run to the CPU",
+     .yaml = PAD_YAML(""),
+     .args = {MAKERTBIN},
+     .rc = 3,
+     .out = {"INFO 3 of 3 nodes on the BPU of bayes-e in 1 subgraph; 0 on the CPU",
+             "WARNING node 'pad1' (Pad): the quantizer leaves it in float (no integer form "
+             "here); it runs on the CPU",
+             "INFO 2 of 3 nodes on the BPU of bayes-e in 2 subgraphs; 1 on the CPU",
+             "\npad1   CPU  --        Pad ", NOT_IMPL},
+     .writes = "mo/pad_quantized_model.onnx"},
+    {.name = "makertbin run_on_bpu of a node the quantizer cannot run",
+     .yaml = PAD_YAML("  run_on_bpu: 'pad1'\n"),
+     .args = {MAKERTBIN},
+     .rc = 1,
+     .out = {"ERROR quantisation failed: node 'pad1' (Pad) cannot run on the BPU"},
+     .not_out = "Saving the accuracy report"},
     {.name = "makertbin run_on_cpu",
      .yaml = TINY_YAML("", "", "  run_on_cpu: 'relu1'\n"),
      .args = {MAKERTBIN},
      .rc = 3,
-     .out = {"\nconv1                   BPU  id(0)     Conv\n",
-             "\nrelu1                   CPU  --        Relu\n",
-             "\npool1                   BPU  id(1)     MaxPool\n", "in 2 subgraphs; 2 on the CPU",
+     .out = {"\nconv1                   BPU  id(0)     Conv ",
+             "\nrelu1                   CPU  --        Relu ",
+             "\npool1                   BPU  id(1)     MaxPool ", "in 2 subgraphs; 2 on the CPU",
              NOT_IMPL}},
     {.name = "makertbin node_info wins over run_on_cpu",
      .yaml = TINY_YAML("  node_info: {relu1: {ON: 'BPU'}}\n", "", "  run_on_cpu: 'relu1'\n"),
      .args = {MAKERTBIN},
      .rc = 3,
-     .out = {"\nrelu1                   BPU  id(0)     Relu\n", "in 1 subgraph; 1 on the CPU"}},
+     .out = {"\nrelu1                   BPU  id(0)     Relu ", "in 1 subgraph; 1 on the CPU"}},
     {.name = "makertbin run_on_bpu of a CPU op",
      .yaml = TINY_YAML("", "", "  run_on_bpu: 'softmax'\n"),
      .args = {MAKERTBIN},
@@ -316,10 +354,22 @@ static const cli_case cases[] = {
      .args = {"makertbin", "--model-type", "onnx"},
      .rc = 2,
      .out = {"ERROR missing option -c/--config FILE.yaml"}},
-    {.name = "infer",
+    {.name = "infer without a model",
      .args = {"infer", "--config", DATA "good.yaml", "--model-type", "onnx"},
-     .rc = 3,
-     .out = {"ERROR infer: running the ONNX artifacts of makertbin is not implemented yet"}},
+     .rc = 2,
+     .out = {"ERROR infer needs --model-file FILE.onnx, --image-file NAME FILE (per input) and "
+             "--output-dir DIR"}},
+    {.name = "infer with an input the model does not have",
+     .args = {"infer", "--config", DATA "good.yaml", "--model-type", "onnx", "--model-file",
+              DATA "tiny.onnx", "--image-file", "img", DATA "tiny.onnx", "--output-dir", "io"},
+     .rc = 1,
+     .out = {"ERROR --image-file img: the model has no input named 'img'"}},
+    {.name = "infer with a wrong layout",
+     .args = {"infer", "--config", DATA "good.yaml", "--model-type", "onnx", "--model-file",
+              DATA "tiny.onnx", "--image-file", "data", DATA "tiny.onnx", "--input-layout", "NWHC",
+              "--output-dir", "io"},
+     .rc = 2,
+     .out = {"ERROR --input-layout 'NWHC' is not allowed; allowed: NCHW, NHWC"}},
 };
 
 /* Run hb_mapper with args; returns its exit status and the console output in *out. */

@@ -1,0 +1,142 @@
+/* makertbin's quantisation stage: hbc_quantize with the placement of the float stage (so the
+ * CPU/BPU split of the node table is the one quantised) and calibration_parameters.optimization,
+ * then <prefix>_quantized_model.onnx (docs/quantized-ops.md).
+ *
+ * The placement's op-support table follows the reference's BPU; the quantizer has integer forms
+ * for fewer ops (docs/quantized-ops.md). A node placed on the BPU by the table alone (not by
+ * run_on_bpu / node_info) whose op the quantizer cannot run on int8 is moved to the CPU with a
+ * WARNING naming it: a first quantisation with such nodes on HBC_PLACE_AUTO finds them, the
+ * placement is redone with them on the CPU (new subgraphs), and the model is quantised again
+ * with the placement exactly as the table shows it. A node the config asks for on the BPU is
+ * never moved: the quantizer's refusal is the error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hbc/quant.h"
+#include "mapper_stages.h"
+
+/* optimization tokens: set_model_output_int8 asks for int8 model outputs; int16 outputs do not
+ * exist in our integer operators. Returns 0 or -1 after an ERROR. */
+static int output_int8_of(const hbc_cfg *cfg, int *out, const hbc_logger *lg)
+{
+    *out = 0;
+    for (int i = 0; i < cfg->optimization.n; i++) {
+        if (cfg->optimization.v[i] == HBC_OPT_SET_MODEL_OUTPUT_INT8) {
+            *out = 1;
+            continue;
+        }
+        HBC_LOGE(lg,
+                 "%s: calibration_parameters.optimization %s is not supported (no int16 "
+                 "operators); remove it",
+                 cfg->path, hbc_cfg_enum_name(HBC_ENUM_OPTIMIZATION, cfg->optimization.v[i]));
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when run_on_bpu or node_info ON BPU names node. */
+static int asked_on_bpu(const hbc_cfg *cfg, const char *node)
+{
+    for (int i = 0; i < cfg->run_on_bpu.n; i++)
+        if (strcmp(cfg->run_on_bpu.v[i], node) == 0)
+            return 1;
+    for (int i = 0; i < cfg->node_info.n; i++)
+        if (cfg->node_info.v[i].on == HBC_ON_BPU && strcmp(cfg->node_info.v[i].name, node) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when float node i stayed a float op in the quantized graph q: its first output exists there
+ * as a float tensor written by a default-domain node (a quantised node writes int8 under the same
+ * name, or int8/int32 under another name with a Dequantize of our domain writing the float
+ * model output). */
+static int stayed_float(const hbg_graph *g, int i, const hbg_graph *q)
+{
+    int t = hbg_graph_find_tensor(q, g->tensors[g->nodes[i].out[0]]->name);
+    if (t < 0 || q->tensors[t]->dtype != HBG_DT_F32 || q->tensors[t]->producer < 0)
+        return 0;
+    return q->nodes[q->tensors[t]->producer].domain[0] == '\0';
+}
+
+/* Quantise into *q with BPU nodes the config did not ask for on HBC_PLACE_AUTO; collect the
+ * labels of those the quantizer left in float into cpu (*n of them). With none, *q is the
+ * quantisation of the placement as it is (AUTO quantised every node it could). */
+static int find_float_nodes(const mapper_stage *st, const mapper_float *fl,
+                            const hbc_calib_table *tab, unsigned char *place, int output_int8,
+                            const char **cpu, int *n, hbg_graph **q, const hbc_logger *lg)
+{
+    hbg_graph *g = fl->g;
+    hbc_quant_opts opts = {.place = place, .n_place = g->n_nodes, .output_int8 = output_int8};
+    char err[1024];
+    *n = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        place[i] = !fl->bpu[i]                                              ? HBC_PLACE_CPU
+                   : asked_on_bpu(st->cfg, hbg_node_label(g, &g->nodes[i])) ? HBC_PLACE_BPU
+                                                                            : HBC_PLACE_AUTO;
+    if (hbc_quantize(g, tab, &opts, q, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "quantisation failed: %s", err);
+        return -1;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (place[i] != HBC_PLACE_AUTO || !stayed_float(g, i, *q))
+            continue;
+        HBC_LOGW(lg,
+                 "node '%s' (%s): the quantizer leaves it in float (no integer form here); it "
+                 "runs on the CPU",
+                 hbg_node_label(g, &g->nodes[i]), g->nodes[i].op_type);
+        cpu[(*n)++] = hbg_node_label(g, &g->nodes[i]);
+    }
+    return 0;
+}
+
+int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_table *tab,
+                    hbg_graph **qg, const hbc_logger *lg)
+{
+    hbg_graph *g = fl->g;
+    unsigned char *place = malloc((size_t)g->n_nodes + 1);
+    const char **cpu = calloc((size_t)g->n_nodes + 1, sizeof *cpu);
+    hbc_quant_opts opts = {.place = place, .n_place = g->n_nodes};
+    char err[1024];
+    int rc = -1, n_cpu = 0;
+
+    *qg = NULL;
+    if (!place || !cpu) {
+        HBC_LOGE(lg, "quantisation: out of memory");
+        goto out;
+    }
+    if (fl->n_nodes != g->n_nodes) {
+        HBC_LOGE(lg, "quantisation: the placement has %d nodes, the graph %d", fl->n_nodes,
+                 g->n_nodes);
+        goto out;
+    }
+    if (output_int8_of(st->cfg, &opts.output_int8, lg) != 0)
+        goto out;
+    HBC_LOGI(lg, "Start to quantize the model.");
+    if (find_float_nodes(st, fl, tab, place, opts.output_int8, cpu, &n_cpu, qg, lg) != 0)
+        goto out;
+    if (n_cpu > 0) {
+        /* Place again with those nodes on the CPU, and quantise exactly that placement. */
+        hbg_graph_free(*qg);
+        *qg = NULL;
+        if (mapper_replace(st, fl, cpu, n_cpu, lg) != 0)
+            goto out;
+        for (int i = 0; i < g->n_nodes; i++)
+            place[i] = fl->bpu[i] ? HBC_PLACE_BPU : HBC_PLACE_CPU;
+        if (hbc_quantize(g, tab, &opts, qg, err, sizeof err) != HBG_OK) {
+            HBC_LOGE(lg, "quantisation failed: %s", err);
+            goto out;
+        }
+    }
+    HBC_LOGI(lg, "End to quantize the model: %d nodes.", (*qg)->n_nodes);
+    if (mapper_save_artifact(*qg, st, "quantized_model", lg) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0) {
+        hbg_graph_free(*qg);
+        *qg = NULL;
+    }
+    free(cpu);
+    free(place);
+    return rc;
+}
