@@ -28,7 +28,8 @@ static const char *const dnn_desc[DNN_LAST + 1] = {
     [12] = "running the task failed",
     [13] = "the model still has running tasks",
     [14] = "incompatible model: built for another march or format version",
-    [15] = "API used in the wrong order",
+    [15] = "API used in the wrong order, or a function this runtime does not support (the log "
+           "says which)",
     [16] = "resource used from several processes",
 };
 

@@ -1,0 +1,168 @@
+/* MobileNetV1 0.75 192 (tests/data/models/onnx, licence there), the Fashion-MNIST CNN
+ * (tests/data/models/fmnist, the project's own) and FastestDet: each quantised here with absmax
+ * thresholds over two seeded pseudo-random inputs (as tests/quant/hb_quant_fixture does), compiled
+ * whole to one BPU subgraph, and run on the simulator on those 2 inputs: every output element
+ * must equal the integer reference executor's, under every kernel variant of this CPU. Prints the
+ * modelled figures (simulator counters) and the host wall time of one simulated inference. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compiler_test_util.h"
+#include "hbc/onnx_io.h"
+#include "hbc/quant.h"
+#include "hbg/exec.h"
+
+#define RUNS 2
+
+/* Absolute maximum of every float activation over the inputs (the fixture tool's calibration). */
+static void calibrate(hbg_graph *g, float **in, hbc_calib_table *tab)
+{
+    hbg_exec *e = NULL;
+    double *amax = calloc((size_t)g->n_tensors, sizeof *amax);
+    assert_non_null(amax);
+    assert_int_equal(hbg_exec_create(g, &e), HBG_OK);
+    hbg_tensor *x = g->tensors[g->inputs[0]];
+    for (int r = 0; r < RUNS; r++) {
+        memcpy(x->data, in[r], (size_t)hbg_tensor_nbytes(x));
+        assert_int_equal(hbg_exec_run(e), HBG_OK);
+        for (int t = 0; t < g->n_tensors; t++) {
+            const hbg_tensor *v = g->tensors[t];
+            if (v->is_const || v->dtype != HBG_DT_F32 || !v->data)
+                continue;
+            const float *f = v->data;
+            for (int64_t i = 0; i < hbg_tensor_numel(v); i++)
+                if (fabs((double)f[i]) > amax[t])
+                    amax[t] = fabs((double)f[i]);
+        }
+    }
+    for (int t = 0; t < g->n_tensors; t++)
+        if (!g->tensors[t]->is_const && g->tensors[t]->dtype == HBG_DT_F32)
+            assert_int_equal(hbc_calib_table_set(tab, g->tensors[t]->name,
+                                                 amax[t] > 0 ? amax[t] : 1.0, HBC_CALIB_MAX),
+                             HBG_OK);
+    hbg_exec_free(e);
+    free(amax);
+}
+
+/* Bytes of the integer weights and biases the BPU reads at least once. */
+static long long weight_floor(const hbg_graph *g)
+{
+    long long n = 0;
+    for (int t = 0; t < g->n_tensors; t++) {
+        const hbg_tensor *v = g->tensors[t];
+        if (v->is_const && (v->dtype == HBG_DT_I8 || v->dtype == HBG_DT_I32))
+            n += hbg_tensor_nbytes(v);
+    }
+    return n;
+}
+
+/* subgraphs, refused: what the partition must give (refused: nodes left on the CPU with a
+ * reason, e.g. FastestDet's channel shuffles). */
+static void run_march(hbg_graph *qg, bpu_march_id march, int olevel, float **in, int subgraphs,
+                      int refused)
+{
+    char err[512];
+    ct_stats st;
+    const bpu_march *m = bpu_march_get(march);
+    if (ct_run(qg, march, olevel, RUNS, (const float *const *)in, &st, err, sizeof err))
+        fail_msg("mobilenet %s: %s", m->name, err);
+    const bpu_counters *k = &st.last;
+    long long ddr = (long long)(k->ddr_load_bytes + k->ddr_store_bytes);
+    long long floor_b = weight_floor(qg) + hbg_tensor_numel(qg->tensors[qg->inputs[0]]) +
+                        hbg_tensor_numel(qg->tensors[qg->outputs[0]]);
+    print_message("%s %s O%d: %d subgraph(s), %d BPU nodes, %d refused %s; "
+                  "%lld elements compared over %d variants, %lld mismatches %s\n",
+                  qg->name ? qg->name : "model", m->name, olevel, st.subgraphs, st.bpu_nodes,
+                  st.cpu_refused, st.first_refused, st.elements, st.variants, st.mismatches,
+                  st.first_mismatch);
+    print_message("  modelled: %llu cycles = %.3f ms at %u MHz; %llu MACs, MAC utilisation "
+                  "%.1f%% of %u MAC/cycle; DDR %lld bytes/frame (load %llu, store %llu) vs floor "
+                  "%lld (weights+bias+input+output) = %.2fx; SRAM peak %llu; program %zu B, "
+                  "constants %zu B, scratch %zu B\n",
+                  (unsigned long long)k->cycles, (double)k->cycles / (m->clock_mhz * 1000.0),
+                  m->clock_mhz, (unsigned long long)k->macs,
+                  100.0 * (double)k->macs / ((double)k->cycles * m->k_atom * m->c_atom),
+                  m->k_atom * m->c_atom, ddr, (unsigned long long)k->ddr_load_bytes,
+                  (unsigned long long)k->ddr_store_bytes, floor_b, (double)ddr / (double)floor_b,
+                  (unsigned long long)k->sram_peak, st.program_bytes, st.const_bytes,
+                  st.scratch_bytes);
+    print_message("  busy cycles: LOAD %llu, EXEC %llu (CONV %llu), STORE %llu\n",
+                  (unsigned long long)k->queue_busy[BPU_Q_LOAD],
+                  (unsigned long long)k->queue_busy[BPU_Q_EXEC],
+                  (unsigned long long)k->op_cycles[BPU_OP_CONV],
+                  (unsigned long long)k->queue_busy[BPU_Q_STORE]);
+    print_message("  host wall time of one simulated inference (best kernel variant): %.1f ms\n",
+                  st.wall_ms);
+    assert_int_equal(st.subgraphs, subgraphs);
+    assert_int_equal(st.cpu_refused, refused);
+    assert_true(st.elements > 0);
+    assert_int_equal(st.mismatches, 0);
+}
+
+/* Load, calibrate over RUNS seeded inputs in [lo, hi], quantise, and check on each march. */
+static void check_model(const char *rel, float lo, float hi, int subgraphs, int refused)
+{
+    char path[512], err[512];
+    hbg_graph *fg = NULL, *qg = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    float *in[RUNS];
+    snprintf(path, sizeof path, "%s/%s", HB_SOURCE_DIR, rel);
+    if (hbc_onnx_load_file(path, &fg, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    assert_int_equal(hbg_graph_validate(fg, 1), HBG_OK);
+    size_t n = (size_t)hbg_tensor_numel(fg->tensors[fg->inputs[0]]);
+    for (int r = 0; r < RUNS; r++) {
+        in[r] = malloc(n * sizeof(float));
+        assert_non_null(in[r]);
+        ct_fill(in[r], n, 11u + (unsigned)r, (hi - lo) / 2);
+        for (size_t i = 0; i < n; i++)
+            in[r][i] += (hi + lo) / 2;
+    }
+    calibrate(fg, in, &tab);
+    if (hbc_quantize(fg, &tab, NULL, &qg, err, sizeof err) != HBG_OK)
+        fail_msg("hbc_quantize: %s", err);
+    run_march(qg, BPU_MARCH_BAYES_E, 3, in, subgraphs, refused);
+    run_march(qg, BPU_MARCH_BAYES_E, 0, in, subgraphs, refused);
+    run_march(qg, BPU_MARCH_BERNOULLI2, 3, in, subgraphs, refused);
+    for (int r = 0; r < RUNS; r++)
+        free(in[r]);
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(qg);
+    hbg_graph_free(fg);
+}
+
+static void test_mobilenet(void **state)
+{
+    (void)state;
+    check_model("tests/data/models/onnx/mobilenet_v1_0.75_192.onnx", -1.0f, 1.0f, 1, 0);
+}
+
+static void test_fmnist(void **state)
+{
+    (void)state;
+    check_model("tests/data/models/fmnist/fmnist_cnn.onnx", 0.0f, 1.0f, 1, 0);
+}
+
+/* FastestDet 352x352 (tests/data/models/onnx, licence there): ShuffleNetV2 channel shuffles
+ * (Reshape/Transpose/Gather) stay on the CPU, so the partition makes many subgraphs; each must
+ * be bit-exact on the inputs the reference gave it. */
+static void test_fastestdet(void **state)
+{
+    (void)state;
+    check_model("tests/data/models/onnx/fastestdet.onnx", 0.0f, 1.0f, 15, 41);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_mobilenet),
+                                       cmocka_unit_test(test_fmnist),
+                                       cmocka_unit_test(test_fastestdet)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
