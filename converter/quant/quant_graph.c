@@ -433,6 +433,26 @@ static void act_clamp(const qctx *c, int act, double s_out, int64_t *lo, int64_t
 
 /* ---- emitters ----------------------------------------------------------------------------- */
 
+/* A channel whose weights are tiny next to its bias (a dead channel: fastestdet's first conv has
+ * |w| <= 5e-15 with bias -3e-4) would need a bias beyond int32 at s_w = absmax / 127. The weight
+ * scale is then raised so that |B| <= 2^31 - 1 - 128 * sum|W| holds with the weights W at the
+ * first scale (requantising with a larger scale only shrinks sum|W|), and the weights are
+ * quantised again with it: they contribute next to nothing to that channel, whose output is its
+ * bias (docs/quantized-ops.md). Channels that already fit, or whose weights alone overflow (then
+ * refused by the executor's check), are left as they are. */
+static void fit_bias(double b, double s_in, const float *w, int64_t per, double *s_w, int8_t *q)
+{
+    int64_t sum = 0;
+    for (int64_t i = 0; i < per; i++)
+        sum += q[i] < 0 ? -q[i] : q[i];
+    const double budget = (double)INT32_MAX - 1.0 - 128.0 * (double)sum;
+    if (budget < 1.0 || fabs(b) / (s_in * *s_w) <= budget)
+        return;
+    *s_w = fabs(b) / (s_in * budget);
+    for (int64_t i = 0; i < per; i++)
+        q[i] = (int8_t)hbc_quant_round_sat((double)w[i] / *s_w, -127, 127);
+}
+
 /* Conv and Gemm: per-channel weights, int32 bias, per-channel (M, r), optional int32 output. */
 static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
 {
@@ -487,6 +507,8 @@ static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
         for (int64_t i = 0; i < per; i++)
             wf[i] = (float)hbg_tensor_get_double(wt, trans ? i * K + k : k * per + i);
         ws[k] = hbc_quant_weights(wf, (size_t)per, wq + k * per);
+        if (bt)
+            fit_bias(hbg_tensor_get_double(bt, k), s_in, wf, per, &ws[k], wq + k * per);
         bq[k] = bt ? hbc_quant_bias(hbg_tensor_get_double(bt, k), s_in, ws[k]) : 0;
         dq[k] = s_in * ws[k];
         if (!int32_out) {
