@@ -1073,7 +1073,7 @@ hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_qua
             goto fail;
         }
         if (pl != HBC_PLACE_AUTO && pl != HBC_PLACE_CPU && pl != HBC_PLACE_BPU) {
-            st = QFAIL(&c, HBG_E_INVALID, "node '%s': placement %d is not an hbc_place",
+            st = QFAIL(&c, HBG_E_INVALID, "node '%s': placement %d is not an hbc_qplace",
                        nlabel(&c, n), pl);
             goto fail;
         }

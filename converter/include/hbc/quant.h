@@ -97,14 +97,14 @@ int hbc_quant_lut(hbc_lut_fn f, const double p[2], double s_in, double s_out, in
 /* ---- Quantisation ------------------------------------------------------------------------ */
 
 /* Placement of one node of the float graph. */
-typedef enum hbc_place {
+typedef enum hbc_qplace {
     HBC_PLACE_AUTO = 0, /* the BPU when its op can be quantised, else the CPU (float) */
     HBC_PLACE_CPU = 1,  /* stays float on the CPU */
     HBC_PLACE_BPU = 2,  /* must be quantised: refused, naming the node, when it cannot be */
-} hbc_place;
+} hbc_qplace;
 
 typedef struct hbc_quant_opts {
-    /* Per node of the float graph (hbc_place values, indexed like g->nodes after
+    /* Per node of the float graph (hbc_qplace values, indexed like g->nodes after
      * hbg_graph_validate, which hbc_quantize runs first), or NULL: every node HBC_PLACE_AUTO.
      * Constant nodes always stay as they are. */
     const unsigned char *place;
