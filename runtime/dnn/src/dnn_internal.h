@@ -10,6 +10,7 @@
 #include "dnn/hb_dnn.h"
 #include "hb_bin/bin_reader.h"
 #include "hbg/graph.h"
+#include "image_input.h"
 #include "schedule.h"
 
 /* Log levels of HB_DNN_LOG_LEVEL (horizon-interface 5.9): a message is printed to stderr when its
@@ -38,6 +39,7 @@ typedef struct hb_model {
     const hbbin_model *bin;
     uint32_t march;               /* bpu_march_id */
     hbDNNTensorProperties *props; /* inputs, then outputs (pointers into bin) */
+    hb_img *img;                  /* per input: how an image input is fed (type -1: a tensor) */
     hb_schedule sched;
     const hb_backend *backend;
     void *backend_model;           /* backend's loaded programs */

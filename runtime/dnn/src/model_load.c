@@ -112,6 +112,7 @@ static void model_fini(hb_model *m)
         m->backend->unload(m->backend_model);
     hb_schedule_free(&m->sched);
     free(m->props);
+    free(m->img);
     pthread_mutex_destroy(&m->ctx_lock);
     m->magic = 0;
 }
@@ -129,8 +130,13 @@ static int32_t model_init(hb_model *m, hb_packed *owner, const hbbin_model *bm, 
     pthread_mutex_init(&m->ctx_lock, NULL);
     if (!(m->props = calloc(n, sizeof *m->props)))
         return hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "%s: out of memory", label);
-    for (uint32_t i = 0; i < bm->input_count; i++)
+    if (!(m->img = calloc(bm->input_count, sizeof *m->img)))
+        return hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "%s: out of memory", label);
+    for (uint32_t i = 0; i < bm->input_count; i++) {
         fill_props(&m->props[i], &bm->inputs[i]);
+        if (hb_img_describe(bm, i, &m->img[i], &m->props[i], err, sizeof err) != 0)
+            return hb_dnn_fail(HB_DNN_INVALID_MODEL, "%s: model '%s': %s", label, bm->name, err);
+    }
     for (uint32_t i = 0; i < bm->output_count; i++)
         fill_props(&m->props[bm->input_count + i], &bm->outputs[i]);
     if (hb_schedule_parse(bm, &m->sched, err, sizeof err) != 0)

@@ -24,6 +24,7 @@ typedef struct hb_ctx {
     uint8_t **user;     /* per model input, then output: device view of the user's buffer */
     int32_t (*ustr)[8]; /* per model input, then output: byte strides of its valid dims */
     uint64_t *need;     /* per model input, then output: bytes of the user's tensor */
+    float **imgf;       /* per model input: the converted image (image inputs), else NULL */
 } hb_ctx;
 
 static void ctx_free(const hb_model *m, hb_ctx *c)
@@ -43,6 +44,9 @@ static void ctx_free(const hb_model *m, hb_ctx *c)
     free(c->user);
     free(c->ustr);
     free(c->need);
+    for (uint32_t i = 0; c->imgf && i < m->bin->input_count; i++)
+        free(c->imgf[i]);
+    free(c->imgf);
     free(c);
 }
 
@@ -122,7 +126,8 @@ static int32_t ctx_create(const hb_model *m, hb_ctx **out)
     if (!c || !(c->buf = calloc(s->n_tensors, sizeof *c->buf)) ||
         !(c->cpu = calloc(s->n_steps, sizeof *c->cpu)) ||
         !(c->user = calloc(nio, sizeof *c->user)) || !(c->ustr = calloc(nio, sizeof *c->ustr)) ||
-        !(c->need = calloc(nio, sizeof *c->need))) {
+        !(c->need = calloc(nio, sizeof *c->need)) ||
+        !(c->imgf = calloc(m->bin->input_count, sizeof *c->imgf))) {
         rc = hb_dnn_fail(rc, "model '%s': out of memory creating a context", m->bin->name);
         goto fail;
     }
@@ -136,6 +141,14 @@ static int32_t ctx_create(const hb_model *m, hb_ctx **out)
             rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "model '%s': out of memory", m->bin->name);
             goto fail;
         }
+    for (uint32_t i = 0; i < m->bin->input_count; i++) {
+        const hb_img *im = &m->img[i];
+        if (im->type >= 0 &&
+            !(c->imgf[i] = malloc((size_t)im->n * im->c * im->h * im->w * sizeof(float)))) {
+            rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "model '%s': out of memory", m->bin->name);
+            goto fail;
+        }
+    }
     for (uint32_t k = 0; k < s->n_steps; k++)
         if (s->steps[k].kind == HB_STEP_CPU && (rc = cpu_step_prepare(m, k, &c->cpu[k])) != 0)
             goto fail;
@@ -222,8 +235,11 @@ int32_t hb_model_check_tensors(const hb_model *m, const hbDNNTensor *inputs,
     int32_t st[8];
     uint64_t need;
     int32_t rc = 0;
+    hb_img_src src;
     for (uint32_t i = 0; i < m->bin->input_count && !rc; i++)
-        rc = user_layout(&m->bin->inputs[i], &inputs[i], "input", i, st, &need);
+        rc = m->img[i].type >= 0
+                 ? hb_img_bind(&m->img[i], &inputs[i], i, m->bin->inputs[i].name, &src)
+                 : user_layout(&m->bin->inputs[i], &inputs[i], "input", i, st, &need);
     for (uint32_t i = 0; i < m->bin->output_count && !rc; i++)
         rc = user_layout(&m->bin->outputs[i], &outputs[i], "output", i, st, &need);
     return rc;
@@ -339,6 +355,31 @@ static void cpu_exchange(const hb_model *m, hb_ctx *c, uint32_t id, hbg_tensor *
         data_step(HB_STEP_CONVERT, t, &dense, t, &v);
 }
 
+/* Image input i: check and convert the user's planes into c->imgf[i], which then stands for the
+ * user's buffer as a dense F32 tensor in the record's valid shape. */
+static int32_t bind_image(const hb_model *m, hb_ctx *c, uint32_t i, const hbDNNTensor *u)
+{
+    const hbbin_tensor *r = &m->bin->inputs[i];
+    hb_img_src src;
+    int32_t rc = hb_img_bind(&m->img[i], u, i, r->name, &src);
+    if (rc)
+        return rc;
+    for (int k = 0; k < 2; k++)
+        if (src.len[k] && hb_mem_written_without_clean(src.phy[k], src.len[k]) == 1)
+            hb_dnn_log(HB_LOG_WARN,
+                       "input %u '%s': the CPU wrote sysMem[%d] without "
+                       "hbSysFlushMem(HB_SYS_MEM_CACHE_CLEAN); the BPU reads the old contents",
+                       i, r->name, k);
+    hb_img_convert(&m->img[i], &src, c->imgf[i]);
+    c->user[i] = (uint8_t *)c->imgf[i];
+    int32_t st = (int32_t)sizeof(float);
+    for (int d = (int)r->valid_ndim - 1; d >= 0; d--) {
+        c->ustr[i][d] = st;
+        st *= r->valid_dims[d];
+    }
+    return 0;
+}
+
 int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const hbDNNTensor *outputs,
                      int64_t *bpu_us)
 {
@@ -355,6 +396,11 @@ int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const h
         const hbbin_tensor *r = i < nin ? &m->bin->inputs[i] : &m->bin->outputs[i - nin];
         hb_mem_range mr;
         uint64_t need;
+        if (i < nin && m->img[i].type >= 0) {
+            if ((rc = bind_image(m, c, i, u)) != 0)
+                return rc;
+            continue;
+        }
         if ((rc = user_layout(r, u, i < nin ? "input" : "output", i < nin ? i : i - nin, c->ustr[i],
                               &c->need[i])) != 0)
             return rc;

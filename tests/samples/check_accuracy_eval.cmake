@@ -1,0 +1,40 @@
+# samples/accuracy_eval: the counts of correct top-1 / top-5 over 300 Fashion-MNIST test images
+# (IDX files) must equal those of the integer reference executor on the quantized model
+# (hb_test_mkbin ref-npy), with 1 and 3 threads (PARALLEL_PROCESS_NUM); a list file of PPM
+# images works too.
+function(run outvar)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${ARGN}\nfailed (${rc}): ${out}${err}")
+  endif()
+  set(${outvar} "${out}" PARENT_SCOPE)
+endfunction()
+function(counts var text)
+  if(NOT text MATCHES "\"top1_correct\": ([0-9]+), \"top5_correct\": ([0-9]+)")
+    message(FATAL_ERROR "no counts in:\n${text}")
+  endif()
+  set(${var} "${CMAKE_MATCH_1}/${CMAKE_MATCH_2}" PARENT_SCOPE)
+endfunction()
+run(ref ${MKBIN} ref-npy ${WORK}/fmnist_quantized.onnx ${SRC}/tests/data/accuracy/fmnist_test300.npy
+    ${SRC}/tests/data/accuracy/fmnist_test300_labels.npy)
+counts(want "${ref}")
+foreach(t 1 3)
+  run(out ${CMAKE_COMMAND} -E env PARALLEL_PROCESS_NUM=${t} ${ACCURACY} ${WORK}/fmnist.bin --idx
+      ${WORK}/fmnist_test.idx ${WORK}/fmnist_labels.idx)
+  if(NOT out MATCHES "===REPORT-START{MAJOR-METRIC}===\n{[^\n]*\"samples\": 300,[^\n]*\"threads\": ${t}[^\n]*}\n===REPORT-END{MAJOR-METRIC}===")
+    message(FATAL_ERROR "threads ${t}: no report block:\n${out}")
+  endif()
+  counts(got "${out}")
+  if(NOT got STREQUAL want)
+    message(FATAL_ERROR "threads ${t}: correct top-1/top-5 ${got}, the reference has ${want}")
+  endif()
+endforeach()
+message(STATUS "fmnist 300: top-1/top-5 correct ${want}")
+# list form: two PPM images labelled with the class the classification sample gives
+run(cls ${CLASSIFY} ${WORK}/cifar_bgr.bin ${WORK}/photo32.ppm --top 1)
+string(REGEX MATCH "TOP 0 result id: ([0-9]+)" m "${cls}")
+file(WRITE ${WORK}/list.txt "# image label\nphoto32.ppm ${CMAKE_MATCH_1}\nphoto64.ppm ${CMAKE_MATCH_1}\n")
+run(out ${ACCURACY} ${WORK}/cifar_bgr.bin --list ${WORK}/list.txt)
+if(NOT out MATCHES "\"samples\": 2, \"top1\": 1.000000")
+  message(FATAL_ERROR "list form:\n${out}")
+endif()
