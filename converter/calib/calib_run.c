@@ -29,16 +29,18 @@ static const char *const k_cand_name[CAND_COUNT] = {"max", "max-percentile 0.999
 /* A threshold below this gives a scale under FLT_MIN: treated as a zero range. */
 #define T_TINY 1e-30
 
-/* Op types whose output is a rearrangement (or a subset, or a max) of their input values: they
- * share one scale with their float activation inputs, so calibration unifies the thresholds. */
+/* Op types whose output is a rearrangement (or a subset, or a max) of their input's values and
+ * that the quantiser runs on int8 data at the input's scale (docs/quantized-ops.md section 4):
+ * they share one scale with their float activation input, so calibration unifies the
+ * thresholds. Not Concat: the quantiser rescales each input to the Concat's scale on the BPU, and
+ * a Concat on the CPU reads each input at its own scale, so every input keeps its own threshold
+ * (a small branch is not quantised at its largest sibling's step). Not the movement ops the
+ * quantiser leaves on the CPU (Gather, Split, Expand, Tile, DepthToSpace, SpaceToDepth): their
+ * outputs are quantised again with their own thresholds. */
 static const unsigned char k_shares_scale[HBG_OP_COUNT] = {
-    [HBG_OP_IDENTITY] = 1,     [HBG_OP_DROPOUT] = 1,   [HBG_OP_RESHAPE] = 1,
-    [HBG_OP_FLATTEN] = 1,      [HBG_OP_TRANSPOSE] = 1, [HBG_OP_SQUEEZE] = 1,
-    [HBG_OP_UNSQUEEZE] = 1,    [HBG_OP_CONCAT] = 1,    [HBG_OP_SPLIT] = 1,
-    [HBG_OP_SLICE] = 1,        [HBG_OP_MAXPOOL] = 1,   [HBG_OP_GLOBALMAXPOOL] = 1,
-    [HBG_OP_EXPAND] = 1,       [HBG_OP_TILE] = 1,      [HBG_OP_DEPTHTOSPACE] = 1,
-    [HBG_OP_SPACETODEPTH] = 1, [HBG_OP_GATHER] = 1,    [HBG_OP_RESIZE] = 1,
-    [HBG_OP_UPSAMPLE] = 1,
+    [HBG_OP_IDENTITY] = 1,  [HBG_OP_DROPOUT] = 1, [HBG_OP_RESHAPE] = 1,       [HBG_OP_FLATTEN] = 1,
+    [HBG_OP_TRANSPOSE] = 1, [HBG_OP_SQUEEZE] = 1, [HBG_OP_UNSQUEEZE] = 1,     [HBG_OP_SLICE] = 1,
+    [HBG_OP_MAXPOOL] = 1,   [HBG_OP_RESIZE] = 1,  [HBG_OP_GLOBALMAXPOOL] = 1, [HBG_OP_UPSAMPLE] = 1,
 };
 
 typedef struct calib_act {
@@ -324,7 +326,28 @@ static double sorted_sum(double *v, int n)
     return s;
 }
 
-/* Unify thresholds over groups (largest member), apply the zero-range fallback and fill out. */
+/* Threshold of an image input (see finish_table). */
+#define IMAGE_INPUT_T 127.0
+
+/* 1 when tensor t is a graph input read by a node of hb_mapper's preprocess stage
+ * ("HZ_PREPROCESS_FOR_<input>", docs/preprocess-node.md). */
+static int is_image_input(const hbg_graph *g, int t)
+{
+    static const char prefix[] = "HZ_PREPROCESS_FOR_";
+    int is_input = 0;
+    for (int i = 0; i < g->n_inputs; i++)
+        is_input |= g->inputs[i] == t;
+    for (int k = 0; is_input && k < g->n_nodes; k++) {
+        const hbg_node *nd = &g->nodes[k];
+        for (int j = 0; j < nd->n_in; j++)
+            if (nd->in[j] == t && nd->name && strncmp(nd->name, prefix, sizeof prefix - 1) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Unify thresholds over groups (largest member; an image input's group 127), apply the zero-range
+ * fallback and fill out. */
 static hbg_status finish_table(calib_ctx *c, hbc_calib_table *out)
 {
     int n = c->n_act;
@@ -339,6 +362,12 @@ static hbg_status finish_table(calib_ctx *c, hbc_calib_table *out)
         gthr[r] = c->a[i].thr > gthr[r] ? c->a[i].thr : gthr[r];
         gabs[r] = c->a[i].absmax > gabs[r] ? c->a[i].absmax : gabs[r];
     }
+    /* An image input read by hb_mapper's preprocess node holds uint8 pixels minus 128, integers
+     * in [-128, 127]: threshold 127 (scale exactly 1) makes its Quantize the identity, so the
+     * runtime's uint8 - 128 is the int8 input bit for bit (ARCHITECTURE 4, docs/calibration.md). */
+    for (int i = 0; i < n; i++)
+        if (is_image_input(c->g, c->a[i].t))
+            gthr[uf_find(c->group, i)] = IMAGE_INPUT_T;
     for (int i = 0; i < n; i++) {
         int r = uf_find(c->group, i);
         if (r != i || gthr[r] >= T_TINY)

@@ -30,10 +30,12 @@ typedef struct qctx {
     hbg_graph *fg, *qg;
     const hbc_calib_table *tab;
     int output_int8;
+    int output_side_cpu; /* hbc_quant_opts.output_side_cpu (and not output_int8) */
     double *scale;       /* per float tensor: scale of its int8 version */
     char **qname;        /* per float tensor: name of its int8 version in qg, or NULL */
     char **fname;        /* per float tensor: name of its float version in qg, or NULL */
     int *uses;           /* per float tensor: number of node inputs reading it */
+    int *bpu_uses;       /* per float tensor: node inputs of BPU (not CPU) nodes reading it */
     unsigned char *skip; /* per float node: fused into its producer */
 } qctx;
 
@@ -471,8 +473,12 @@ static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
     hbg_node *q;
     const int act = fusable_act(c, n->out[0], cpu);
     const int out_t = act >= 0 ? c->fg->nodes[act].out[0] : n->out[0];
+    /* int32 output when no node reads the result (a model output), or with output_side_cpu
+     * when no BPU node does (only CPU readers) */
     const int int32_out =
-        !c->output_int8 && act < 0 && ftensor(c, out_t)->is_output && c->uses[out_t] == 0;
+        !c->output_int8 && act < 0 &&
+        (c->output_side_cpu ? c->bpu_uses[out_t] == 0
+                            : ftensor(c, out_t)->is_output && c->uses[out_t] == 0);
     double s_in, s_out = 0.0;
     int64_t K, per, lo, hi, wdims[4];
     int wrank;
@@ -551,7 +557,9 @@ static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
             /* The int32 accumulator goes straight to a per-channel Dequantize. */
             hbg_node *d;
             const char *din[1] = {o32};
-            if ((c->fname[out_t] = strdup(ftensor(c, out_t)->name)) == NULL)
+            const hbg_tensor *y = ftensor(c, out_t);
+            c->fname[out_t] = y->is_output ? strdup(y->name) : str_printf(y->name, "_dequantized");
+            if (c->fname[out_t] == NULL)
                 st = QFAIL(c, HBG_E_NOMEM, "out of memory");
             else if ((st = add_node(c, HBC_QUANT_DOMAIN, "Dequantize", c->fname[out_t], 1, din,
                                     c->fname[out_t], &d)) == HBG_OK &&
@@ -936,6 +944,36 @@ out:
 
 /* ---- driver ------------------------------------------------------------------------------ */
 
+/* The output side (docs/quantized-ops.md section 7). Walking backwards, a node placed AUTO whose
+ * class is data movement, Concat or a LUT other than Relu/Clip, and whose every output is read by
+ * CPU nodes only (or by nothing: a model output), also runs on the CPU in float: on the BPU its
+ * int8 result would only be dequantised again, at a shared scale (Concat) or with a LUT's
+ * rounding (a Sigmoid score below T / 254 becomes 0), where the float op keeps each input's own
+ * precision. Relu/Clip stay: they fold into their producer for free and only clamp. Then bpu_uses
+ * counts, per tensor, the reads by BPU nodes; a Conv/Gemm whose result no BPU node reads outputs
+ * int32 with per-channel dequantisation. Only with hbc_quant_opts.output_side_cpu (not with
+ * output_int8, set_model_output_int8, which keeps the int8 tails). */
+static void place_output_side(qctx *c, const hbc_quant_opts *opts, unsigned char *cpu)
+{
+    const hbg_graph *fg = c->fg;
+    for (int i = fg->n_nodes - 1; i >= 0; i--) {
+        const hbg_node *n = &fg->nodes[i];
+        const qclass cl = class_of(n->op);
+        const int pl = opts && opts->place ? opts->place[i] : HBC_PLACE_AUTO;
+        if (!cpu[i] && c->output_side_cpu && pl == HBC_PLACE_AUTO &&
+            (cl == QC_MOVE || cl == QC_CONCAT ||
+             (cl == QC_LUT && n->op != HBG_OP_RELU && n->op != HBG_OP_CLIP))) {
+            int bpu_read = 0;
+            for (int o = 0; o < n->n_out; o++)
+                bpu_read |= n->out[o] >= 0 && c->bpu_uses[n->out[o]] > 0;
+            cpu[i] = !bpu_read;
+        }
+        for (int j = 0; !cpu[i] && j < n->n_in; j++)
+            if (n->in[j] >= 0)
+                c->bpu_uses[n->in[j]]++;
+    }
+}
+
 static hbg_status setup(qctx *c)
 {
     hbg_graph *fg = c->fg, *qg = c->qg;
@@ -945,8 +983,9 @@ static hbg_status setup(qctx *c)
     c->qname = calloc(nt, sizeof *c->qname);
     c->fname = calloc(nt, sizeof *c->fname);
     c->uses = calloc(nt, sizeof *c->uses);
+    c->bpu_uses = calloc(nt, sizeof *c->bpu_uses);
     c->skip = calloc((size_t)fg->n_nodes + 1, 1);
-    if (!c->scale || !c->qname || !c->fname || !c->uses || !c->skip)
+    if (!c->scale || !c->qname || !c->fname || !c->uses || !c->bpu_uses || !c->skip)
         return QFAIL(c, HBG_E_NOMEM, "out of memory");
     for (int i = 0; i < fg->n_nodes; i++)
         for (int j = 0; j < fg->nodes[i].n_in; j++)
@@ -1056,6 +1095,7 @@ hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_qua
     c.fg = fg;
     c.tab = tab;
     c.output_int8 = opts && opts->output_int8;
+    c.output_side_cpu = opts && opts->output_side_cpu && !c.output_int8;
     if (opts && opts->place && opts->n_place != fg->n_nodes) {
         st = QFAIL(&c, HBG_E_INVALID, "placement has %d entries for %d nodes", opts->n_place,
                    fg->n_nodes);
@@ -1079,6 +1119,7 @@ hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_qua
         }
         cpu[i] = pl == HBC_PLACE_CPU || why != NULL || n->op == HBG_OP_CONSTANT;
     }
+    place_output_side(&c, opts, cpu);
     if ((st = quantize(&c, cpu)) != HBG_OK)
         goto fail;
     /* Prepare (and drop) the integer executor: checks every emitted node against its written
@@ -1103,6 +1144,7 @@ out:
     free(c.fname);
     free(c.scale);
     free(c.uses);
+    free(c.bpu_uses);
     free(c.skip);
     free(cpu);
     hbg_graph_free(c.qg);

@@ -1,10 +1,11 @@
 /* hb_accuracy_eval: quantisation accuracy of the converter's pipeline, measured with the libraries
  * directly (docs/accuracy.md). For every calibration method asked for:
  *   original model -> hbc_optimize (the optimized float model) -> hbc_calibrate on the calibration
- *   samples -> hbc_quantize (every node the quantiser supports on the BPU, the rest float on the
- *   CPU) -> the integer reference executor (hbc_qexec) on the evaluation samples,
- * compared with the float executor on the optimized float model: cosine similarity of every
- * output (hbc_similarity_f32) and, for classifiers, top-1 agreement (and accuracy with labels).
+ *   samples -> hbc_quantize (every node the quantiser supports on the BPU but the output side,
+ *   the rest float on the CPU) -> the integer reference executor (hbc_qexec) on the evaluation
+ * samples, compared with the float executor on the optimized float model: cosine similarity of
+ * every output (hbc_similarity_f32) and, for classifiers, top-1 agreement (and accuracy with
+ * labels).
  *
  * usage:
  *   hb_accuracy_eval MODEL [options] --kind KIND --calib IMG... --eval IMG...
@@ -24,6 +25,8 @@
  *   --cpu-op T     place every node of op type T on the CPU (float), as hb_mapper's run_on_cpu
  *                  would for those nodes (repeatable)
  *   --cpu-node N   place the node named N on the CPU (repeatable)
+ *   --bpu-tail     keep every supported node on the BPU (hbc_quant_opts.output_side_cpu 0);
+ *                  by default the output side runs on the CPU (docs/quantized-ops.md section 7)
  *   --nodes        print the per-tensor cosine on the first evaluation sample (diagnosis)
  *   -v             calibration progress (INFO) on stderr
  * Output: Markdown tables on stdout. Exit status 0, 1 (a failure or a threshold missed, the
@@ -93,6 +96,7 @@ typedef struct opts {
     int n_cpu_ops, n_cpu_nodes;
     double min_cos, max_drop, min_agree;
     int nodes, verbose;
+    int bpu_tail; /* --bpu-tail: output_side_cpu 0 */
 } opts;
 
 /* The samples: n_cal calibration and n_eval evaluation inputs of numel floats each (the model's
@@ -135,7 +139,7 @@ static int usage(void)
             "         (--kind KIND --calib IMG... --eval IMG... | --fmnist-idx DIR [--n-calib N]\n"
             "          | --fmnist-npy CALIB.npy TEST.npy LABELS.npy)\n"
             "options: --method M (default mix kl max pct skip load), --min-cos X, --max-drop P,\n"
-            "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --nodes, -v\n");
+            "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --nodes, -v\n");
     return 2;
 }
 
@@ -205,6 +209,8 @@ static int parse(int argc, char **argv, opts *o)
             o->cpu_nodes[o->n_cpu_nodes++] = argv[++i];
         else if (!strcmp(a, "--nodes"))
             o->nodes = 1;
+        else if (!strcmp(a, "--bpu-tail"))
+            o->bpu_tail = 1;
         else if (!strcmp(a, "-v"))
             o->verbose = 1;
         else if (!strcmp(a, "--method") && more >= 1 && o->n_methods < MAX_METHODS) {
@@ -550,7 +556,7 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
     hbc_logger lg = {log_fn, NULL, o->verbose ? HBC_LOG_INFO : HBC_LOG_WARNING};
     hbc_calib_options co;
     hbc_calib_table tab = {0};
-    hbc_quant_opts qo = {NULL, 0, 0};
+    hbc_quant_opts qo = {NULL, 0, 0, !o->bpu_tail};
     unsigned char *place = NULL;
     hbg_graph *qg = NULL;
     hbc_qexec *qe = NULL;

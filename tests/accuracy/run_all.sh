@@ -61,9 +61,13 @@ section "cifar10_quick (Caffe), photos resized to 32x32" -- \
   "$M/caffe/cifar10_quick/cifar10_quick.prototxt" \
   "$M/caffe/cifar10_quick/cifar10_quick_iter_5000.caffemodel" --kind cifar10 $(photos)
 section "yunet_n_320_320" -- "$M/onnx/yunet_n_320_320.onnx" --kind yunet $(photos)
-section "yunet_n_320_320, default, the six Sigmoid heads on the CPU (run_on_cpu)" -- \
-  "$M/onnx/yunet_n_320_320.onnx" --kind yunet --method default --cpu-op Sigmoid $(photos)
+section "yunet_n_320_320, default, every supported node on the BPU (--bpu-tail)" -- \
+  "$M/onnx/yunet_n_320_320.onnx" --kind yunet --method default --bpu-tail $(photos)
 section "fastestdet" -- "$M/onnx/fastestdet.onnx" --kind fastestdet $(photos)
+section "fastestdet, default, every supported node on the BPU (--bpu-tail)" -- \
+  "$M/onnx/fastestdet.onnx" --kind fastestdet --method default --bpu-tail $(photos)
+section "mobilenet_v1_0.75_192, default, every supported node on the BPU (--bpu-tail)" -- \
+  "$M/onnx/mobilenet_v1_0.75_192.onnx" --kind mobilenet --method default --bpu-tail $(photos)
 
 # Replace the lines between the markers, then rename over the document.
 awk -v sec="$OUT.sec" '

@@ -112,6 +112,12 @@ typedef struct hbc_quant_opts {
     /* set_model_output_int8: a conv/gemm feeding a model output produces int8 (per-tensor scale)
      * instead of int32 with per-channel dequantisation scales. */
     int output_int8;
+    /* 1: the output side runs on the CPU (docs/quantized-ops.md section 7): data movement,
+     * Concat and LUTs other than Relu/Clip whose results only CPU nodes or model outputs read
+     * stay float, and a Conv/Gemm no BPU node reads outputs int32 (per-channel dequantisation).
+     * More accurate tails (issue 4); 0 keeps every supported node on the BPU. Ignored with
+     * output_int8. */
+    int output_side_cpu;
 } hbc_quant_opts;
 
 /* Quantise the float graph fg (validated and shape-inferred here: its tensors' shapes are set,

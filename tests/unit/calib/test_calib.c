@@ -227,8 +227,9 @@ static void test_unification(void **state)
     assert_int_equal(t.n, 7); /* x1 x2 a b c d y */
     assert_true(thr(&t, "x1") == 5.0);
     assert_true(thr(&t, "x2") == 3.0);
-    /* a = relu(x1) has max 2, b = -x2 has max 3: the concat group shares 3 */
-    assert_true(thr(&t, "a") == 3.0);
+    /* a = relu(x1) has max 2, b = -x2 has max 3: Concat inputs keep their own thresholds (the
+     * quantiser rescales them); the Reshape shares the Concat output's max 3 */
+    assert_true(thr(&t, "a") == 2.0);
     assert_true(thr(&t, "b") == 3.0);
     assert_true(thr(&t, "c") == 3.0);
     assert_true(thr(&t, "d") == 3.0);
@@ -259,6 +260,40 @@ static void test_zero_range(void **state)
     assert_int_equal(calib1(g, 1, samples, HBC_CALIB_MAX, 0.5, &cap, &t, err), HBG_OK);
     assert_true(thr(&t, "x") == 1.0); /* sorted 0.5 1 2 3, rank 2 */
     hbc_calib_table_free(&t);
+    hbg_graph_free(g);
+}
+
+/* An image input read by the preprocess node (HZ_PREPROCESS_FOR_<input>) holds uint8 - 128: its
+ * threshold is 127 whatever its range (scale 1, so uint8 - 128 quantises to itself), under every
+ * method; a featuremap input keeps its own threshold. */
+static void test_image_input_threshold(void **state)
+{
+    (void)state;
+    hbg_graph *g = hbg_graph_create();
+    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
+    add_input(g, "img", 4);
+    add_input(g, "feat", 4);
+    {
+        const char *ins[1] = {"img"}, *outs[1] = {"p"};
+        assert_int_equal(
+            hbg_graph_add_node(g, "Relu", "", "HZ_PREPROCESS_FOR_img", 1, ins, 1, outs, NULL),
+            HBG_OK);
+    }
+    add_node(g, "Add", "p", "feat", "y");
+    add_output(g, "y");
+    assert_int_equal(hbg_graph_validate(g, 1), HBG_OK);
+    const float img[4] = {-128.0f, 127.0f, 3.0f, 0.0f}, feat[4] = {0.5f, -2.0f, 0.0f, 1.0f};
+    const float *r0[2] = {img, feat};
+    const float *const *samples[1] = {r0};
+    hbc_calib_table t = {0};
+    log_cap cap = {0};
+    char err[512];
+    for (int m = HBC_CALIB_DEFAULT; m <= HBC_CALIB_MAX; m++) {
+        assert_int_equal(calib1(g, 1, samples, (hbc_calib_method)m, 1.0, &cap, &t, err), HBG_OK);
+        assert_true(thr(&t, "img") == 127.0);
+        assert_true(thr(&t, "feat") != 127.0);
+        hbc_calib_table_free(&t);
+    }
     hbg_graph_free(g);
 }
 
@@ -653,7 +688,7 @@ int main(void)
         cmocka_unit_test(test_nan_and_options),  cmocka_unit_test(test_skip),
         cmocka_unit_test(test_qdq_ops_rounding), cmocka_unit_test(test_order_invariance),
         cmocka_unit_test(test_qdq_graph),        cmocka_unit_test(test_load_qat),
-        cmocka_unit_test(test_load_refusals),
+        cmocka_unit_test(test_load_refusals),    cmocka_unit_test(test_image_input_threshold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

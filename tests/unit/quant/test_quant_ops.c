@@ -510,7 +510,7 @@ static void test_quantizer(void **state)
     assert_int_equal(hbc_calib_table_set(&tab, "r", 1.0, HBC_CALIB_MAX), HBG_OK);
 
     const unsigned char place[3] = {HBC_PLACE_AUTO, HBC_PLACE_AUTO, HBC_PLACE_BPU};
-    hbc_quant_opts o = {place, 3, 0};
+    hbc_quant_opts o = {place, 3, 0, 0};
     assert_int_equal(hbc_quantize(g, &tab, &o, &q, err, sizeof err), HBG_E_UNSUPPORTED);
     assert_non_null(strstr(err, "'softmax'"));
 
@@ -567,7 +567,7 @@ static void test_quantizer_output_types(void **state)
     assert_int_equal(hbc_calib_table_set(&tab, "x", 2.0, HBC_CALIB_MAX), HBG_OK);
     assert_int_equal(hbc_calib_table_set(&tab, "y", 1.0, HBC_CALIB_MAX), HBG_OK);
     for (int int8 = 0; int8 < 2; int8++) {
-        hbc_quant_opts o = {NULL, 0, int8};
+        hbc_quant_opts o = {NULL, 0, int8, 0};
         const float *s = NULL;
         if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
             fail_msg("%s", err);
@@ -592,6 +592,89 @@ static void test_quantizer_output_types(void **state)
     hbg_graph_free(g);
 }
 
+/* The output side: Conv -> Sigmoid -> Flatten -> model output. With output_side_cpu the Sigmoid
+ * and the Flatten run on the CPU in float and the Conv outputs int32 with per-channel
+ * dequantisation (no score rounds to 0); with output_int8 as well, the int8 tail (Lut, Flatten on
+ * int8). The values are checked against the float formula sigmoid(w * x), within the input's
+ * quantisation step. */
+static void test_quantizer_output_side(void **state)
+{
+    (void)state;
+    const float w[2] = {0.5f, -4.0f};
+    const float xv[4] = {1.0f, -2.0f, 0.25f, 2.0f};
+    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    char err[512];
+    assert_non_null(g);
+    g->ir_version = 8;
+    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
+    int x = hbg_graph_tensor(g, "x");
+    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1};
+    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
+    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
+    const char *cin[2] = {"x", "w"}, *c[1] = {"c"}, *sg[1] = {"s"}, *y[1] = {"y"};
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 2, cin, 1, c, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Sigmoid", "", "sig", 1, c, 1, sg, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Flatten", "", "flat", 1, sg, 1, y, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "x", 2.0, HBC_CALIB_MAX), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "c", 8.0, HBC_CALIB_MAX), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "s", 1.0, HBC_CALIB_MAX), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "y", 1.0, HBC_CALIB_MAX), HBG_OK);
+    for (int int8 = 0; int8 < 2; int8++) {
+        hbc_quant_opts o = {NULL, 0, int8, 1};
+        hbc_qexec *e = NULL;
+        if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
+            fail_msg("%s", err);
+        assert_int_equal(q->n_nodes, 5);
+        const hbg_node *qc = &q->nodes[1];
+        assert_string_equal(qc->op_type, "Conv");
+        assert_int_equal(hbg_attr_int(qc, "out_int32", 9), !int8);
+        if (int8) {
+            /* Quantize, Conv, Lut, Flatten (int8), Dequantize */
+            assert_string_equal(q->nodes[2].op_type, "Lut");
+            assert_string_equal(q->nodes[3].op_type, "Flatten");
+            assert_string_equal(q->nodes[4].op_type, "Dequantize");
+        } else {
+            /* Quantize, Conv, Dequantize (per channel), Sigmoid, Flatten (float) */
+            const float *s = NULL;
+            assert_string_equal(q->tensors[qc->out[0]]->name, "c_int32");
+            assert_string_equal(q->nodes[2].op_type, "Dequantize");
+            assert_int_equal(hbg_attr_floats(&q->nodes[2], "scales", &s), 2);
+            assert_string_equal(q->tensors[q->nodes[2].out[0]]->name, "c_dequantized");
+            assert_string_equal(q->nodes[3].op_type, "Sigmoid");
+            assert_string_equal(q->nodes[3].domain, "");
+            assert_string_equal(q->nodes[4].op_type, "Flatten");
+        }
+        assert_int_equal(hbc_qexec_create(q, &e), HBG_OK);
+        memcpy(q->tensors[q->inputs[0]]->data, xv, sizeof xv);
+        assert_int_equal(hbc_qexec_run(e), HBG_OK);
+        const float *out = q->tensors[q->outputs[0]]->data;
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 4; i++) {
+                const double want = 1.0 / (1.0 + exp(-(double)w[k] * xv[i]));
+                /* int32: only x's step 2/127 (times |w| <= 4, sigmoid' <= 1/4); int8: the
+                 * table's output step 1/127 as well */
+                const double tol = int8 ? 0.02 : 0.016;
+                if (fabs(out[k * 4 + i] - want) > tol)
+                    fail_msg("int8 %d, y[%d] = %g, float %g", int8, k * 4 + i, out[k * 4 + i],
+                             want);
+            }
+        /* the score sigmoid(-4 * 2) = 3.4e-4 is below the int8 step 1/254: 0 there, kept by the
+         * float Sigmoid */
+        if (int8)
+            assert_true(out[7] == 0.0f);
+        else
+            assert_true(out[7] > 2e-4f);
+        hbc_qexec_free(e);
+        hbg_graph_free(q);
+    }
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_loader_domain),
         cmocka_unit_test(test_quantizer),
         cmocka_unit_test(test_quantizer_output_types),
+        cmocka_unit_test(test_quantizer_output_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
