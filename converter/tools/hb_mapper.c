@@ -3,13 +3,14 @@
  *   hb_mapper checker   --model-type onnx|caffe --march M [--proto P] --model F
  *                       [--input-shape NAME SHAPE]...
  *   hb_mapper makertbin -c|--config X.yaml --model-type onnx|caffe
+ *   hb_mapper makertbin --fast-perf --model F --model-type onnx|caffe --march M [--proto P]
  *   hb_mapper infer     --config X.yaml --model-type T --model-file F --image-file NAME FILE ...
  *
  * Each command logs to the console (INFO) and to hb_mapper_<command>.log in the working directory
  * (DEBUG). makertbin (mapper_makertbin.c) validates the whole config, runs the float stage
- * (mapper_checker.c), calibrates, quantises and reports accuracy, then stops before compiling
- * (not implemented yet, exit status 3). infer (mapper_infer.c) runs any of the four ONNX
- * artifacts. Exit statuses: see mapper.h.
+ * (mapper_checker.c), calibrates, quantises and reports accuracy, then compiles the model to
+ * <prefix>.bin (mapper_compile.c, docs/tools.md). infer (mapper_infer.c) runs any of the four
+ * ONNX artifacts. Exit statuses: see mapper.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,12 +41,12 @@ static const struct {
     [OPT_MODEL_TYPE] = {"--model-type", NULL, 1,
                         IN(CMD_CHECKER) | IN(CMD_MAKERTBIN) | IN(CMD_INFER), "onnx|caffe",
                         "the kind of model"},
-    [OPT_PROTO] = {"--proto", NULL, 1, IN(CMD_CHECKER), "FILE.prototxt",
+    [OPT_PROTO] = {"--proto", NULL, 1, IN(CMD_CHECKER) | IN(CMD_MAKERTBIN), "FILE.prototxt",
                    "Caffe network description (with --model-type caffe)"},
-    [OPT_MODEL] = {"--model", NULL, 1, IN(CMD_CHECKER), "FILE",
+    [OPT_MODEL] = {"--model", NULL, 1, IN(CMD_CHECKER) | IN(CMD_MAKERTBIN), "FILE",
                    "the .onnx file, or the .caffemodel weights"},
-    [OPT_MARCH] = {"--march", NULL, 1, IN(CMD_CHECKER), "bernoulli2|bayes|bayes-e",
-                   "target BPU micro-architecture"},
+    [OPT_MARCH] = {"--march", NULL, 1, IN(CMD_CHECKER) | IN(CMD_MAKERTBIN),
+                   "bernoulli2|bayes|bayes-e", "target BPU micro-architecture"},
     [OPT_INPUT_SHAPE] = {"--input-shape", NULL, 2, IN(CMD_CHECKER), "NAME SHAPE",
                          "set input NAME to SHAPE (e.g. 1x3x224x224); repeat per input"},
     [OPT_OUTPUT] = {"--output", NULL, 1, IN(CMD_CHECKER), "FILE", "deprecated, ignored"},
@@ -58,6 +59,11 @@ static const struct {
                           "layout of the image files"},
     [OPT_OUTPUT_DIR] = {"--output-dir", NULL, 1, IN(CMD_INFER), "DIR",
                         "where <output>.npy and <output>.txt go"},
+    [OPT_FAST_PERF] = {"--fast-perf", NULL, 0, IN(CMD_MAKERTBIN), "",
+                       "a model for performance checks only, without a config or calibration "
+                       "data (with --model, --model-type, --march, --proto for Caffe)"},
+    [OPT_CUSTOM_OP] = {"--custom-op", NULL, 1, IN(CMD_CHECKER), "FILE.so[;FILE.so]",
+                       "custom CPU operator plugins to load first (docs/custom-ops.md)"},
 };
 
 static const char *const model_type_names[MODEL_TYPE_COUNT] = {
@@ -88,10 +94,7 @@ static const struct {
     int (*run)(const mapper_args *a, const hbc_logger *lg);
 } commands[CMD_COUNT] = {
     [CMD_CHECKER] = {"checker", "check whether the model meets the requirements", mapper_checker},
-    [CMD_MAKERTBIN] = {"makertbin",
-                       "convert a float model into a quantized runtime model (.bin) [writes the "
-                       "float, calibrated and quantized models; compiling to .bin is not "
-                       "implemented yet]",
+    [CMD_MAKERTBIN] = {"makertbin", "convert a float model into a quantized runtime model (.bin)",
                        mapper_makertbin},
     [CMD_INFER] = {"infer", "run a makertbin ONNX artifact and dump its outputs as float vectors",
                    mapper_infer},
@@ -109,7 +112,7 @@ static void usage(FILE *f)
         fprintf(f, "  %-10s %s\n", commands[c].name, commands[c].summary);
     fprintf(f, "\nRun 'hb_mapper COMMAND --help' for the options of a command.\n"
                "Exit status: 0 success, 1 the model or config is wrong or not supported, 2 wrong "
-               "command line,\n3 a stage that is not implemented yet.\n");
+               "command line.\n");
 }
 
 static void command_usage(FILE *f, mapper_cmd c)

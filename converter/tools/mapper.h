@@ -21,6 +21,8 @@ typedef enum mapper_opt {
     OPT_IMAGE_FILE,
     OPT_INPUT_LAYOUT,
     OPT_OUTPUT_DIR,
+    OPT_FAST_PERF,
+    OPT_CUSTOM_OP,
     OPT_COUNT
 } mapper_opt;
 
@@ -35,9 +37,8 @@ typedef struct mapper_args {
 /* Exit statuses. */
 enum {
     MAPPER_OK = 0,
-    MAPPER_FAILED = 1,          /* the model or config is wrong, or uses what we do not support */
-    MAPPER_USAGE = 2,           /* wrong command line */
-    MAPPER_NOT_IMPLEMENTED = 3, /* a stage that does not exist yet */
+    MAPPER_FAILED = 1, /* the model or config is wrong, or uses what we do not support */
+    MAPPER_USAGE = 2,  /* wrong command line */
 };
 
 typedef enum mapper_model_type { MODEL_ONNX, MODEL_CAFFE, MODEL_TYPE_COUNT } mapper_model_type;

@@ -20,6 +20,7 @@
 #include "hbg/exec.h"
 #include "hbc/passes.h"
 #include "mapper.h"
+#include "mapper_plugins.h"
 
 /* The reference tool's limit on model outputs (interface notes 1.9). */
 #define MAX_OUTPUTS 32
@@ -552,7 +553,7 @@ int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg, mapper_floa
 
     HBC_LOGI(lg, "Start to check the model %s (march %s)", st->model,
              bpu_march_get(st->march)->name);
-    if (st->cfg && refuse_keys(st->cfg, lg) != 0)
+    if ((st->cfg && refuse_keys(st->cfg, lg) != 0) || mapper_load_plugins(st, lg) != 0)
         goto done;
     if (load_model(st, lg, &g) != 0)
         goto done;

@@ -1,14 +1,229 @@
-/* makertbin's compilation stage: the quantized graph to <prefix>.bin. The BPU compiler
- * (converter/compiler, hbc/compiler.h) and the .bin writer (converter/bin) plug in here; until
- * they do, makertbin ends after the four ONNX artifacts with exit status 3. */
+/* makertbin's compilation stage: the quantized graph to <working_dir>/<prefix>.bin.
+ *
+ * hbc_compile (converter/compiler, docs/compiler.md) with the config's march and optimize_level;
+ * hbmp_add_model (converter/bin, docs/bin-model.md) packs the graph and its programs into one
+ * model named <prefix>, with the conversion parameters hb_model_info prints (every config key as
+ * the parameter dump of the log shows it, the march, the versions, the compiler options);
+ * hbbw_write writes the file through a temporary name. Per BPU subgraph the static performance
+ * files <prefix>_subgraph_<k>.html and .json are the ones hb_perf writes for the same program
+ * (runtime/tools/perf_report.h), and the compiler's static estimate goes to the log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hb_bin/bin_writer.h"
+#include "hb_bin/model_pack.h"
+#include "hbc/compiler.h"
 #include "mapper_stages.h"
+#include "perf_report.h"
+
+/* Longest parameter key or value we record (the log's dump cuts values at 4096 bytes too). */
+#define PARAM_MAX 4096
+
+/* Conversion parameters collected from hbc_cfg_log's dump (one "key: value" line each, under
+ * "############# <group> info #############" headers) through a logger. */
+typedef struct param_sink {
+    hbbw *w;
+    uint32_t model;
+    char group[64];
+    int failed; /* a parameter the builder refused (out of memory, duplicate key) */
+} param_sink;
+
+static void add_param(param_sink *ps, const char *key, const char *value)
+{
+    if (!ps->failed && hbbw_add_param(ps->w, ps->model, key, value) != HBBIN_OK)
+        ps->failed = 1;
+}
+
+/* "key      : value (default) [input 'x']" -> "<group>.key[input 'x']" = "value (default)". */
+static void param_line(void *user, hbc_log_level level, const char *file, int line,
+                       const char *func, const char *msg)
+{
+    param_sink *ps = user;
+    char key[PARAM_MAX], value[PARAM_MAX];
+    const char *colon = strstr(msg, ": ");
+    (void)level, (void)file, (void)line, (void)func;
+    if (sscanf(msg, "############# %63s info", ps->group) == 1)
+        return;
+    if (!colon || !ps->group[0])
+        return;
+    size_t kn = (size_t)(colon - msg);
+    while (kn > 0 && msg[kn - 1] == ' ')
+        kn--;
+    snprintf(value, sizeof value, "%s", colon + 2);
+    /* a per-input key ends with " [<input label>]": move the label into the key */
+    const char *label = "";
+    char *br = strrchr(value, '[');
+    size_t vn = strlen(value);
+    if (br && br > value && br[-1] == ' ' && vn > 0 && value[vn - 1] == ']') {
+        br[-1] = '\0';
+        label = br;
+    }
+    if ((size_t)snprintf(key, sizeof key, "%s.%.*s%s", ps->group, (int)kn, msg, label) >=
+        sizeof key)
+        return;
+    add_param(ps, key, value);
+}
+
+/* Every parameter hb_model_info shows, in the order of the reference's dump: the versions and
+ * march, then the config keys, then what the compiler made of the model. */
+static int add_params(const mapper_stage *st, hbbw *w, uint32_t model, const hbc_compiled *cm)
+{
+    char buf[256];
+    param_sink ps = {.w = w, .model = model};
+    add_param(&ps, "deps.hb_mapper version", HB_VERSION);
+    add_param(&ps, "deps.compiler", "hbc_compiler " HB_VERSION " (BPU-v0, docs/compiler.md)");
+    add_param(&ps, "deps.model_type", mapper_model_type_name(st->type));
+    add_param(&ps, "BPU march", bpu_march_get(st->march)->name);
+    hbc_logger lg = {.fn = param_line, .user = &ps, .level = HBC_LOG_DEBUG};
+    hbc_cfg_log(st->cfg, &lg, HBC_LOG_DEBUG);
+    snprintf(buf, sizeof buf, "--march %s --O%d", bpu_march_get(st->march)->name,
+             cm->optimize_level);
+    add_param(&ps, "compiler.pass_through_params", buf);
+    snprintf(buf, sizeof buf, "%d", cm->n_subgraphs);
+    add_param(&ps, "compiler.BPU subgraphs", buf);
+    int cpu = 0;
+    for (int i = 0; i < cm->n_nodes; i++)
+        cpu += cm->node_sub[i] < 0;
+    snprintf(buf, sizeof buf, "%d of %d", cpu, cm->n_nodes);
+    add_param(&ps, "compiler.CPU nodes", buf);
+    return ps.failed ? -1 : 0;
+}
+
+void mapper_remove_bin(const mapper_stage *st, const hbc_logger *lg)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.bin", st->working_dir, st->prefix) <
+            sizeof path &&
+        remove(path) == 0)
+        HBC_LOGD(lg, "removed %s", path);
+    for (int k = 0;; k++) {
+        int gone = 0;
+        for (int html = 0; html < 2; html++) {
+            snprintf(path, sizeof path, "%s/%s_subgraph_%d.%s", st->working_dir, st->prefix, k,
+                     html ? "html" : "json");
+            gone += remove(path) == 0;
+        }
+        if (!gone)
+            break;
+    }
+}
+
+/* Per BPU subgraph: its estimate, its perf files, its log line; then the model's line. */
+static int perf_files(const mapper_stage *st, const hbc_compiled *cm, const hbc_logger *lg)
+{
+    char path[4096], err[512], line[256];
+    int rc = -1;
+    hbperf_sub *subs = calloc(cm->n_subgraphs ? (size_t)cm->n_subgraphs : 1, sizeof *subs);
+    if (!subs) {
+        HBC_LOGE(lg, "compile: out of memory");
+        return -1;
+    }
+    for (int k = 0; k < cm->n_subgraphs; k++) {
+        hbperf_sub *s = &subs[k];
+        snprintf(s->name, sizeof s->name, "%s_subgraph_%d", st->prefix, k);
+        s->const_bytes = cm->sub[k].const_bytes;
+        HBC_LOGI(lg, "Compile submodel: %s (%d nodes)", s->name, cm->sub[k].n_nodes);
+        if (hbperf_sub_estimate(cm->sub[k].program, cm->sub[k].program_bytes, st->march, s, err,
+                                sizeof err) != 0) {
+            HBC_LOGE(lg, "%s", err);
+            goto out;
+        }
+        hbperf_model one = {.name = s->name, .march = st->march, .n_sub = 1, .sub = s};
+        for (int html = 0; html < 2; html++) {
+            if ((size_t)snprintf(path, sizeof path, "%s/%s.%s", st->working_dir, s->name,
+                                 html ? "html" : "json") >= sizeof path) {
+                HBC_LOGE(lg, "the path %s/%s.json is too long", st->working_dir, s->name);
+                goto out;
+            }
+            if ((html ? hbperf_write_html(&one, path, err, sizeof err)
+                      : hbperf_write_json(&one, path, err, sizeof err)) != 0) {
+                HBC_LOGE(lg, "%s", err);
+                goto out;
+            }
+        }
+        hbperf_summary_line(&one, line, sizeof line);
+        HBC_LOGI(lg, "%s   (see %s/%s.html)", line, st->working_dir, s->name);
+    }
+    hbperf_model all = {
+        .name = st->prefix, .march = st->march, .n_sub = cm->n_subgraphs, .sub = subs};
+    bpu_counters t;
+    hbperf_model_total(&all, &t);
+    hbperf_summary_line(&all, line, sizeof line);
+    HBC_LOGI(lg,
+             "BPU static estimate of the model (%d subgraph%s, CPU work not counted): %s, "
+             "MAC utilisation %.1f%%",
+             cm->n_subgraphs, cm->n_subgraphs == 1 ? "" : "s", line,
+             100.0 * hbperf_mac_utilisation(&t, st->march));
+    rc = 0;
+out:
+    free(subs);
+    return rc;
+}
 
 int mapper_compile(const mapper_stage *st, hbg_graph *qg, const hbc_logger *lg)
 {
-    HBC_LOGI(lg, "Start to compile the model with march %s.", bpu_march_get(st->march)->name);
-    HBC_LOGE(lg,
-             "makertbin: compiling to .bin is not implemented yet; the quantized model (%d nodes) "
-             "and the other ONNX artifacts are in %s/%s_*.onnx",
-             qg->n_nodes, st->working_dir, st->prefix);
-    return MAPPER_NOT_IMPLEMENTED;
+    const hbc_cfg *cfg = st->cfg;
+    hbc_compiled *cm = NULL;
+    hbbw *w = NULL;
+    char err[1024], path[4096];
+    uint16_t tc[3] = {0, 0, 0};
+    uint32_t model;
+    int rc = MAPPER_FAILED;
+    const char *march = bpu_march_get(st->march)->name;
+
+    HBC_LOGI(lg, "Start to compile the model with march %s.", march);
+    hbc_compile_opts opts = {.march = st->march, .optimize_level = (int)cfg->optimize_level};
+    if (cfg->compile_mode != HBC_COMPILE_LATENCY)
+        HBC_LOGW(lg,
+                 "%s: compiler_parameters.compile_mode %s: the compiler has one schedule "
+                 "(optimize_level decides tiling and residency); compiled as for latency",
+                 cfg->path, hbc_cfg_enum_name(HBC_ENUM_COMPILE_MODE, (int)cfg->compile_mode));
+    HBC_LOGI(lg, "compiler parameters: --march %s --O%d", march, opts.optimize_level);
+    if (hbc_compile(qg, &opts, &cm, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "compile: %s", err);
+        goto out;
+    }
+    for (int i = 0; i < cm->n_nodes; i++)
+        if (cm->node_why && cm->node_why[i])
+            HBC_LOGI(lg, "node %s stays on the CPU: %s", qg->nodes[i].name, cm->node_why[i]);
+    if (perf_files(st, cm, lg) != 0)
+        goto out;
+
+    HBC_LOGI(lg, "start convert to *.bin file....");
+    HBC_LOGI(lg, "ONNX model output num : %d", qg->n_outputs);
+    if (sscanf(HB_VERSION, "%hu.%hu.%hu", &tc[0], &tc[1], &tc[2]) != 3)
+        HBC_LOGW(lg, "toolchain version %s is not MAJOR.MINOR.PATCH; the .bin records 0.0.0",
+                 HB_VERSION);
+    if (!(w = hbbw_create((uint32_t)st->march, tc))) {
+        HBC_LOGE(lg, "compile: out of memory");
+        goto out;
+    }
+    if (hbmp_add_model(w, st->prefix, qg, cm, &model, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "packing the compiled model into the .bin: %s", err);
+        goto out;
+    }
+    if (add_params(st, w, model, cm) != 0) {
+        HBC_LOGE(lg, "recording the conversion parameters in the .bin: out of memory");
+        goto out;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.bin", st->working_dir, st->prefix) >=
+        sizeof path) {
+        HBC_LOGE(lg, "the path %s/%s.bin is too long", st->working_dir, st->prefix);
+        goto out;
+    }
+    if (hbbw_write(w, path, err, sizeof err) != HBBIN_OK) {
+        HBC_LOGE(lg, "%s", err);
+        goto out;
+    }
+    HBC_LOGI(lg, "Saving the runtime model to: %s.", path);
+    HBC_LOGI(lg, "Convert to runtime bin file successfully!");
+    HBC_LOGI(lg, "End Model Convert");
+    rc = MAPPER_OK;
+out:
+    if (rc != MAPPER_OK)
+        mapper_remove_bin(st, lg);
+    hbbw_free(w);
+    hbc_compiled_free(cm);
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include "hbg/exec.h"
 #include "hbg/npy.h"
 #include "mapper.h"
+#include "mapper_plugins.h"
 
 /* 1 when path names an image file the decoders read (by its extension). */
 static int is_image(const char *path)
@@ -266,6 +267,8 @@ int mapper_infer(const mapper_args *a, const hbc_logger *lg)
         goto done;
     }
     rc = MAPPER_FAILED;
+    if (mapper_load_plugins(&(mapper_stage){.cfg = cfg}, lg) != 0)
+        goto done;
     if (hbc_onnx_load_file(a->val[OPT_MODEL_FILE], &g, err, sizeof err) != HBG_OK) {
         HBC_LOGE(lg, "%s", err);
         goto done;

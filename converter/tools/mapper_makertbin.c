@@ -3,9 +3,9 @@
  * calibration with the configured method (<prefix>_calibrated_model.onnx), quantisation with the
  * placement's CPU/BPU split (<prefix>_quantized_model.onnx), the accuracy report (node and
  * output tables, sensitivity ranking, <prefix>_quant_report.json; docs/report-json.md), then
- * compilation (mapper_compile.c). Every artifact is written to a temporary name and renamed; a
- * run that fails before compilation removes the artifacts of its prefix, so none is left that
- * looks like the result of this configuration. */
+ * compilation to <prefix>.bin (mapper_compile.c). Every artifact is written to a temporary name and
+ * renamed; a run that fails before compilation removes the artifacts of its prefix, so none is left
+ * that looks like the result of this configuration. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +36,7 @@ static void remove_artifacts(const mapper_stage *st, const hbc_logger *lg)
             remove(path) == 0)
             HBC_LOGD(lg, "removed %s", path);
     }
+    mapper_remove_bin(st, lg);
 }
 
 int mapper_load_config(const mapper_args *a, const hbc_logger *lg, mapper_model_type *mt,
@@ -76,6 +77,85 @@ int mapper_load_config(const mapper_args *a, const hbc_logger *lg, mapper_model_
              (*cfg)->n_inputs == 1 ? "" : "s",
              hbc_cfg_enum_name(HBC_ENUM_CAL_TYPE, (int)(*cfg)->calibration_type),
              (*cfg)->output_model_file_prefix, (*cfg)->working_dir);
+    return MAPPER_OK;
+}
+
+/* Append text to buf (size bytes) at *n; a single-quoted YAML scalar doubles its quotes. */
+static void put(char *buf, size_t size, size_t *n, const char *text, int quoted)
+{
+    for (; *text; text++) {
+        if (quoted && *text == '\'' && *n + 1 < size)
+            buf[(*n)++] = '\'';
+        if (*n + 1 < size)
+            buf[(*n)++] = *text;
+    }
+    buf[*n] = '\0';
+}
+
+/* --fast-perf: the config of a performance-only build, made from the command line (interface
+ * notes 3.2): the model as featuremap inputs without a preprocess node, calibration_type skip
+ * (thresholds from random data, no calibration files), O3, artifacts <model name>_* in
+ * model_output. Unlike the reference, no head or tail CPU operator is removed. */
+static int fast_perf_config(const mapper_args *a, const hbc_logger *lg, mapper_model_type *mt,
+                            hbc_cfg **cfg)
+{
+    char yaml[16384], err[1024], prefix[256];
+    size_t n = 0;
+    bpu_march_id march;
+    *cfg = NULL;
+    if (a->val[OPT_CONFIG]) {
+        HBC_LOGE(lg, "--fast-perf takes no -c/--config: give --model, --model-type and --march");
+        return MAPPER_USAGE;
+    }
+    if (mapper_parse_model_type(a->val[OPT_MODEL_TYPE], lg, mt) != 0)
+        return MAPPER_USAGE;
+    if (!a->val[OPT_MODEL] || !a->val[OPT_MARCH] || bpu_march_find(a->val[OPT_MARCH], &march) ||
+        (*mt == MODEL_CAFFE) != (a->val[OPT_PROTO] != NULL)) {
+        HBC_LOGE(lg, "--fast-perf needs --model FILE, --march bernoulli2|bayes|bayes-e and, for "
+                     "--model-type caffe only, --proto FILE.prototxt");
+        return MAPPER_USAGE;
+    }
+    /* the prefix: the model's file name without folder and extension */
+    const char *base = strrchr(a->val[OPT_MODEL], '/');
+    base = base ? base + 1 : a->val[OPT_MODEL];
+    snprintf(prefix, sizeof prefix, "%s", base);
+    char *dot = strrchr(prefix, '.');
+    if (dot && dot != prefix)
+        *dot = '\0';
+    put(yaml, sizeof yaml, &n, "model_parameters:\n  ", 0);
+    if (*mt == MODEL_CAFFE) {
+        put(yaml, sizeof yaml, &n, "prototxt: '", 0);
+        put(yaml, sizeof yaml, &n, a->val[OPT_PROTO], 1);
+        put(yaml, sizeof yaml, &n, "'\n  caffe_model: '", 0);
+    } else {
+        put(yaml, sizeof yaml, &n, "onnx_model: '", 0);
+    }
+    put(yaml, sizeof yaml, &n, a->val[OPT_MODEL], 1);
+    put(yaml, sizeof yaml, &n, "'\n  march: '", 0);
+    put(yaml, sizeof yaml, &n, a->val[OPT_MARCH], 1);
+    put(yaml, sizeof yaml, &n, "'\n  working_dir: 'model_output'\n  output_model_file_prefix: '",
+        0);
+    put(yaml, sizeof yaml, &n, prefix, 1);
+    put(yaml, sizeof yaml, &n,
+        "'\ninput_parameters:\n  input_type_train: 'featuremap'\n"
+        "  input_type_rt: 'featuremap'\n  norm_type: 'no_preprocess'\n"
+        "calibration_parameters:\n  calibration_type: 'skip'\n"
+        "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n",
+        0);
+    if (n + 1 >= sizeof yaml) {
+        HBC_LOGE(lg, "--fast-perf: the model path is too long");
+        return MAPPER_USAGE;
+    }
+    HBC_LOGI(lg, "--fast-perf: a model for performance checks only (featuremap inputs, "
+                 "calibration_type skip, O3); its accuracy is meaningless");
+    if (hbc_cfg_load_mem(yaml, n, "--fast-perf", NULL, lg, cfg, err, sizeof err) != HBG_OK ||
+        hbc_cfg_check_files(*cfg, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "%s", err);
+        hbc_cfg_free(*cfg);
+        *cfg = NULL;
+        return MAPPER_FAILED;
+    }
+    hbc_cfg_log(*cfg, lg, HBC_LOG_DEBUG);
     return MAPPER_OK;
 }
 
@@ -166,7 +246,14 @@ int mapper_makertbin(const mapper_args *a, const hbc_logger *lg)
     hbc_calset cs = {0};
     hbc_calib_table tab = {0};
     hbg_graph *qg = NULL;
-    int rc = mapper_load_config(a, lg, &mt, &cfg);
+    int rc;
+    if (!a->val[OPT_FAST_PERF] && (a->val[OPT_MODEL] || a->val[OPT_MARCH] || a->val[OPT_PROTO])) {
+        HBC_LOGE(lg, "makertbin: --model, --march and --proto go with --fast-perf only; the "
+                     "config file names the model and the march");
+        return MAPPER_USAGE;
+    }
+    rc = a->val[OPT_FAST_PERF] ? fast_perf_config(a, lg, &mt, &cfg)
+                               : mapper_load_config(a, lg, &mt, &cfg);
     if (rc != MAPPER_OK)
         goto done;
     mapper_stage st = {.type = mt,

@@ -27,8 +27,13 @@ int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_c
 int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_table *tab,
                     hbg_graph **qg, const hbc_logger *lg);
 
-/* Compile the quantized graph qg into <prefix>.bin: the place where the BPU compiler and the
- * .bin writer plug in. Returns an exit status. */
+/* Compile the quantized graph qg (hbc_compile with the config's march and optimize_level) and
+ * write <working_dir>/<prefix>.bin (temporary name + rename) with the conversion parameters, and
+ * per BPU subgraph <prefix>_subgraph_<k>.html and .json (the files hb_perf writes); the static
+ * estimate goes to the log. On failure nothing of this stage is left. Returns an exit status. */
 int mapper_compile(const mapper_stage *st, hbg_graph *qg, const hbc_logger *lg);
+
+/* Remove <prefix>.bin and the <prefix>_subgraph_<k>.{html,json} files of an earlier run. */
+void mapper_remove_bin(const mapper_stage *st, const hbc_logger *lg);
 
 #endif /* HB_MAPPER_STAGES_H */

@@ -2,21 +2,32 @@
 # hb_mapper makertbin and infer end to end on one real model (converter/mapper/CMakeLists.txt,
 # label e2e):
 #  1. a few photos -> calibration folder (raw uint8 files of hb_eval_preprocess -m KIND, or the
-#     images themselves with --preprocess-on); makertbin with calibration_type default must stop
-#     with status 3 (compiling to .bin is not implemented) after writing the four ONNX artifacts
-#     and the JSON report, print both tables, and reach an output cosine >= --min-cos on the first
-#     calibration sample (read from the JSON and checked against the console table);
+#     images themselves with --preprocess-on); makertbin with calibration_type default must exit 0
+#     after writing the four ONNX artifacts, the JSON report, <prefix>.bin and the static
+#     performance files of every BPU subgraph, print both tables and the compiler's estimate, and
+#     reach an output cosine >= --min-cos on the first calibration sample (read from the JSON and
+#     checked against the console table);
 #  2. every artifact runs in hb_onnx_run (it loads), and hb_mapper infer on it gives bit-identical
 #     outputs for the same input (a raw uint8 file of hb_eval_preprocess -m INFER_KIND, fed to
 #     hb_onnx_run as a uint8 .npy with --input-offset 128, i.e. value - 128);
 #  3. bad inputs: an empty calibration folder, a calibration file of the wrong size (raw data) or
 #     a file that is no image (--preprocess-on), and a calibration_type typo each exit 1 with a
-#     message naming the folder/file/key, and leave no *.onnx or report behind.
+#     message naming the folder/file/key, and leave no *.onnx, report or .bin behind;
+#  4. the .bin tools (with --verifier): hb_verifier on 10 seeded random inputs and on --verify-input
+#     (a real preprocessed image, .npy) must find every output of the .bin (libdnn on the simulator)
+#     equal bit for bit to the quantized ONNX on the integer reference executor; with
+#     --negative-caltype T, the quantized model of a second calibration (type T, a different model)
+#     must be reported as different (exit 1); hb_perf --simulate must find every program's
+#     simulated counters equal to the static estimate, its JSON latency must be cycles / clock,
+#     ceil(cycles / MHz) must equal the simulated time libdnn reports through hb_verifier, and its
+#     per-subgraph JSON must equal the one makertbin wrote; hb_model_info must show the march, the
+#     input name and shape, the recorded config keys, and --disasm one line per instruction.
 #
 #   makertbin_e2e.sh --mapper HB_MAPPER --run HB_ONNX_RUN --prep HB_EVAL_PREPROCESS --out DIR
 #       --template T.yaml.in --models DIR --model-type onnx|caffe --prefix P --photos DIR...
 #       (--kind KIND | --preprocess-on) --infer-kind KIND --input NAME --shape N,C,H,W
-#       --min-cos C
+#       --min-cos C [--verifier HB_VERIFIER --perf HB_PERF --model-info HB_MODEL_INFO
+#       --verify-input X.npy [--negative-caltype T]]
 set -u
 
 fail() {
@@ -26,6 +37,7 @@ fail() {
 
 mapper='' run='' prep='' out='' template='' models='' mtype='' prefix='' kind='' preon=0
 infer_kind='' input='' shape='' mincos=''
+verifier='' perf='' minfo='' vinput='' negcal=''
 photos=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,6 +56,11 @@ while [ $# -gt 0 ]; do
     --shape) shape=$2; shift 2 ;;
     --min-cos) mincos=$2; shift 2 ;;
     --photos) photos+=("$2"); shift 2 ;;
+    --verifier) verifier=$2; shift 2 ;;
+    --perf) perf=$2; shift 2 ;;
+    --model-info) minfo=$2; shift 2 ;;
+    --verify-input) vinput=$2; shift 2 ;;
+    --negative-caltype) negcal=$2; shift 2 ;;
     *) fail "unknown argument $1" ;;
   esac
 done
@@ -68,17 +85,29 @@ config() {
 
 # ---- 1. the good run -------------------------------------------------------------------------
 config good "$PWD/$cal" default
+t0=$(date +%s.%N)
 (cd good && "$mapper" makertbin -c config.yaml --model-type "$mtype" >console.txt 2>&1)
 st=$?
+t1=$(date +%s.%N)
 cat good/console.txt
-[ $st -eq 3 ] || fail "makertbin exited with status $st, expected 3 (stops before compiling)"
+[ $st -eq 0 ] || fail "makertbin exited with status $st, expected 0"
+echo "makertbin wall time: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 for want in "Type +Cosine Similarity +Threshold +In/Out DataType" \
   "Output +Cosine Similarity +L1 Distance +L2 Distance +Chebyshev Distance" \
-  "ERROR makertbin: compiling to .bin is not implemented yet" "Start to calibrate the model" \
-  "Start to quantize the model"; do
+  "Start to calibrate the model" "Start to quantize the model" "Start to compile the model" \
+  "INFO FPS=[0-9.]+, latency = [0-9.]+ us, DDR = [0-9]+ bytes +\(see model_output/${prefix}_subgraph_0.html\)" \
+  "INFO Convert to runtime bin file successfully!"; do
   grep -Eq -- "$want" good/console.txt || fail "console output lacks '$want'"
 done
 wd=good/model_output
+[ -s "$wd/$prefix.bin" ] || fail "$wd/$prefix.bin was not written"
+nsub=$(grep -c "INFO Compile submodel: ${prefix}_subgraph_" good/console.txt)
+[ "$nsub" -gt 0 ] || fail "no BPU subgraph was compiled"
+for ((k = 0; k < nsub; k++)); do
+  for ext in html json; do
+    [ -s "$wd/${prefix}_subgraph_$k.$ext" ] || fail "$wd/${prefix}_subgraph_$k.$ext was not written"
+  done
+done
 arts="original_float_model calibrated_model optimized_float_model quantized_model"
 for a in $arts; do
   [ -s "$wd/${prefix}_$a.onnx" ] || fail "$wd/${prefix}_$a.onnx was not written"
@@ -140,7 +169,8 @@ bad() {
   local s=$?
   [ $s -eq 1 ] || fail "$1: makertbin exited with $s, expected 1: $(tail -n 3 "$1/console.txt")"
   grep -qF -- "$2" "$1/console.txt" || fail "$1: no '$2' in: $(grep ERROR "$1/console.txt")"
-  if ls "$1"/model_output/*.onnx "$1"/model_output/*.json >/dev/null 2>&1; then
+  if ls "$1"/model_output/*.onnx "$1"/model_output/*.json "$1"/model_output/*.bin \
+    >/dev/null 2>&1; then
     fail "$1: artifacts left behind: $(ls "$1/model_output")"
   fi
   echo "$1: $(grep -m1 ERROR "$1/console.txt")"
@@ -159,4 +189,86 @@ else
 fi
 config bad_type "$PWD/$cal" defualt
 bad bad_type "calibration_type: value 'defualt' is not allowed"
+
+# ---- 4. the .bin tools -----------------------------------------------------------------------
+if [ -n "$verifier" ]; then
+  bin=$wd/$prefix.bin
+  qonnx=$wd/${prefix}_quantized_model.onnx
+  # verify NAME ARGS...: hb_verifier must pass and show every output equal; prints its output.
+  verify() {
+    local name=$1
+    shift
+    "$verifier" -q "$qonnx" -b "$bin" "$@" >"verify_$name.txt" 2>&1 ||
+      fail "hb_verifier $*: $(cat "verify_$name.txt")"
+    grep -q "Strict check PASSED" "verify_$name.txt" || fail "hb_verifier $*: no PASSED line"
+    grep -q "DIFFERS" "verify_$name.txt" && fail "hb_verifier $*: $(cat "verify_$name.txt")"
+    cat "verify_$name.txt"
+  }
+  verify random --random 10 20261126
+  grep -Eq "equal bit for bit on 10 inputs" verify_random.txt || fail "hb_verifier: not 10 runs"
+  verify real -i "$vinput"
+  if [ -n "$negcal" ]; then
+    config neg "$PWD/$cal" "$negcal"
+    (cd neg && "$mapper" makertbin -c config.yaml --model-type "$mtype" >console.txt 2>&1) ||
+      fail "makertbin with calibration_type $negcal failed: $(tail -n 3 neg/console.txt)"
+    nq=neg/model_output/${prefix}_quantized_model.onnx
+    cmp -s "$nq" "$qonnx" && fail "calibration_type $negcal gives the same quantized model"
+    "$verifier" -q "$nq" -b "$bin" --random 10 1 >verify_neg.txt 2>&1
+    st=$?
+    [ $st -eq 1 ] && grep -q "DIFFERS" verify_neg.txt ||
+      fail "hb_verifier of another model exited $st: $(cat verify_neg.txt)"
+    echo "hb_verifier against the $negcal model: $(grep -m1 DIFFERS verify_neg.txt)"
+  fi
+
+  # refusals: --per-layer (no per-layer outputs in the .bin), a raw file of the wrong size
+  "$verifier" -q "$qonnx" -b "$bin" --random 1 1 --per-layer >verify_bad.txt 2>&1
+  st=$?
+  [ $st -eq 2 ] && grep -q "ERROR --per-layer is not supported" verify_bad.txt ||
+    fail "hb_verifier --per-layer exited $st: $(cat verify_bad.txt)"
+  head -c 100 "$vinput" >short.raw
+  "$verifier" -q "$qonnx" -b "$bin" -i short.raw >verify_bad.txt 2>&1
+  st=$?
+  [ $st -eq 1 ] && grep -q "ERROR short.raw: not a .npy and not [0-9]* raw bytes" verify_bad.txt ||
+    fail "hb_verifier on a short raw file exited $st: $(cat verify_bad.txt)"
+
+  "$perf" --simulate -o perf "$bin" >perf.txt 2>&1 || fail "hb_perf: $(cat perf.txt)"
+  cat perf.txt
+  [ "$(grep -c "simulated [0-9]* cycles = the static estimate" perf.txt)" -eq "$nsub" ] ||
+    fail "hb_perf --simulate did not check $nsub subgraphs"
+  pj=perf/$prefix/$prefix.json
+  [ -s "$pj" ] && [ -s "perf/$prefix/$prefix.html" ] || fail "hb_perf wrote no $pj or HTML"
+  # first occurrence of a summary key's number
+  jnum() { sed -n "s/^ *\"$1\": \([0-9.]*\),\?$/\1/p" "$pj" | head -n 1; }
+  cycles=$(jnum cycles)
+  mhz=$(jnum 'clock (MHz)')
+  lat=$(jnum 'latency (ms)')
+  [ -n "$cycles" ] && [ -n "$mhz" ] && [ -n "$lat" ] || fail "$pj: no cycles, clock or latency"
+  want=$(awk -v c="$cycles" -v f="$mhz" 'BEGIN { printf "%.6f", c / (f * 1000) }')
+  [ "$lat" = "$want" ] || fail "$pj: latency $lat ms, but $cycles cycles at $mhz MHz is $want"
+  us=$(sed -n 's/^simulated BPU time per frame: \([0-9]*\) us.*/\1/p' verify_random.txt)
+  ceil=$(((cycles + mhz - 1) / mhz))
+  [ "$us" = "$ceil" ] ||
+    fail "libdnn simulated $us us, hb_perf estimates $cycles cycles = $ceil us at $mhz MHz"
+  echo "hb_perf: $lat ms = $cycles cycles at $mhz MHz; libdnn simulated $us us"
+  ninsn=0
+  for ((k = 0; k < nsub; k++)); do
+    cmp -s "perf/$prefix/${prefix}_subgraph_$k.json" "$wd/${prefix}_subgraph_$k.json" ||
+      fail "hb_perf and makertbin differ on ${prefix}_subgraph_$k.json"
+    n=$(sed -n 's/.*"instructions": \([0-9]*\),.*/\1/p' "$wd/${prefix}_subgraph_$k.json")
+    ninsn=$((ninsn + n))
+  done
+
+  "$minfo" "$bin" >info.txt 2>&1 || fail "hb_model_info: $(cat info.txt)"
+  march=$(sed -n "s/^ *march: '\(.*\)'/\1/p" good/config.yaml)
+  for want in "^BPU march +: $march\$" "^---------input info : $input ---------\$" \
+    "^  valid shape +: \($shape,\)\$" "^  model_parameters.output_model_file_prefix *: $prefix\$" \
+    "^  compiler_parameters.optimize_level +: O3\$" "^  calibration_parameters.calibration_type +: default\$" \
+    "^  compiler.BPU subgraphs +: $nsub\$" "^toolchain version : [0-9]+\.[0-9]+\.[0-9]+\$"; do
+    grep -Eq -- "$want" info.txt || fail "hb_model_info output lacks '$want': $(cat info.txt)"
+  done
+  "$minfo" --disasm "$bin" >disasm.txt 2>&1 || fail "hb_model_info --disasm: $(cat disasm.txt)"
+  nd=$(grep -Ec '^  \[ *[0-9]+\] [a-z]+' disasm.txt)
+  [ "$nd" -eq "$ninsn" ] || fail "hb_model_info --disasm: $nd lines for $ninsn instructions"
+  echo "hb_model_info: checked; --disasm $nd instructions"
+fi
 echo "makertbin_e2e.sh: all checks passed"

@@ -9,6 +9,7 @@
 #include "dnn/hb_dnn.h"
 #include "dnn/hb_dnn_ext.h"
 #include "dnn_internal.h"
+#include "plugin.h"
 
 static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static hb_packed *g_packed; /* live packed handles */
@@ -181,7 +182,7 @@ static int32_t packed_build(hb_packed *p, const char *const *labels)
 {
     uint32_t total = 0;
     int32_t platform, rc = sim_platform(&platform);
-    if (rc)
+    if (rc || (rc = hb_dnn_env_plugins()) != 0) /* custom ops must be known before CPU subgraphs */
         return rc;
     for (uint32_t f = 0; f < p->n_files; f++) {
         const hbbin_info *info = hbbin_file_info(p->files[f]);

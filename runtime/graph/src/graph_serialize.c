@@ -156,7 +156,8 @@ hbg_status hbg_serialize(hbg_graph *g, uint8_t **out, size_t *size)
             break;
         }
         put_str(&b, n->name);
-        put_str(&b, hbg_op_name(n->op));
+        /* a custom op is stored by its op type; the reader needs the same plugin registered */
+        put_str(&b, n->op == HBG_OP_CUSTOM ? n->op_type : hbg_op_name(n->op));
         put_str(&b, n->domain);
         put_u32(&b, (uint32_t)n->n_in);
         for (int k = 0; k < n->n_in; k++)
@@ -411,7 +412,9 @@ static void get_node(rd *r, hbg_graph *g, const char **names, const char **scrat
     if (r->st != HBG_OK)
         goto out;
     if (hbg_op_from_name(op) == HBG_OP_UNKNOWN || (domain[0] && strcmp(domain, "ai.onnx") != 0)) {
-        rfail(r, HBG_E_UNSUPPORTED, "node '%s': op type '%s' (domain '%s') is not in the registry",
+        rfail(r, HBG_E_UNSUPPORTED,
+              "node '%s': op type '%s' (domain '%s') is neither a built-in operator nor a "
+              "registered custom op plugin (docs/custom-ops.md)",
               name, op, domain);
         goto out;
     }

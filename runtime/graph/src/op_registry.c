@@ -1,5 +1,6 @@
 /* The op registry: names from ops.def, implementations from the kernel group arrays. */
 #include "hbg/kernel.h"
+#include "hbg/plugin.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -13,6 +14,8 @@ static const char *const op_names[HBG_OP_COUNT] = {
 
 const char *hbg_op_name(hbg_op op)
 {
+    if (op == HBG_OP_CUSTOM)
+        return "Custom";
     if ((int)op < 0 || op >= HBG_OP_COUNT)
         return "Unknown";
     return op_names[op];
@@ -24,7 +27,7 @@ hbg_op hbg_op_from_name(const char *op_type)
     for (int i = 1; i < HBG_OP_COUNT; i++)
         if (strcmp(op_names[i], op_type) == 0)
             return (hbg_op)i;
-    return HBG_OP_UNKNOWN;
+    return hbg_plugin_find(op_type) ? HBG_OP_CUSTOM : HBG_OP_UNKNOWN;
 }
 
 static const hbg_op_impl *impl_table[HBG_OP_COUNT];
@@ -45,6 +48,8 @@ static void impl_init(void)
 const hbg_op_impl *hbg_op_impl_get(hbg_op op)
 {
     pthread_once(&impl_once, impl_init);
+    if (op == HBG_OP_CUSTOM)
+        return hbg_plugin_impl();
     if ((int)op <= 0 || op >= HBG_OP_COUNT)
         return NULL;
     return impl_table[op];

@@ -59,12 +59,16 @@ typedef enum hbg_op {
 #define X(e, s) HBG_OP_##e,
 #include "hbg/ops.def"
 #undef X
-    HBG_OP_COUNT
+    HBG_OP_COUNT,
+    /* A custom CPU operator registered at run time from a plugin (hbg/plugin.h): the op type is
+     * in node->op_type. Outside every table indexed by hbg_op, which all stop at HBG_OP_COUNT. */
+    HBG_OP_CUSTOM = HBG_OP_COUNT
 } hbg_op;
 
-/* ONNX op_type of op ("Conv"), or "Unknown". */
+/* ONNX op_type of op ("Conv"), "Custom" for HBG_OP_CUSTOM, or "Unknown". */
 const char *hbg_op_name(hbg_op op);
-/* Inverse lookup; HBG_OP_UNKNOWN when the name is not in the registry. */
+/* Inverse lookup; HBG_OP_CUSTOM for an op type registered by a plugin (hbg/plugin.h),
+ * HBG_OP_UNKNOWN when the name is in neither registry. */
 hbg_op hbg_op_from_name(const char *op_type);
 
 typedef struct hbg_tensor {

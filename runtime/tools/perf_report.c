@@ -1,0 +1,362 @@
+/* The static performance report of BPU programs: JSON and HTML (perf_report.h). */
+#include "perf_report.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA "hb_perf/1"
+#define MB     1e6 /* bytes per MB in every figure */
+
+/* Bar charts: width of the label column and of the longest bar, height of one row (pixels). */
+#define BAR_LABEL_W 220
+#define BAR_W       420
+#define BAR_ROW_H   20
+
+static const char *const queue_names[BPU_Q_COUNT + 1] = {[BPU_Q_LOAD] = "load",
+                                                         [BPU_Q_EXEC] = "exec",
+                                                         [BPU_Q_STORE] = "store",
+                                                         [BPU_Q_BARRIER] = "barrier"};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int hbperf_sub_estimate(const uint8_t *program, size_t len, bpu_march_id march, hbperf_sub *s,
+                        char *err, size_t errlen)
+{
+    bpu_program *p = NULL;
+    bpu_error e = {0};
+    if (bpu_program_load(program, len, march, &p, &e) != BPU_OK) {
+        fail(err, errlen, "%s: the BPU program does not load: instruction %lld: %s", s->name,
+             (long long)e.insn, e.msg);
+        return -1;
+    }
+    s->insns = bpu_program_size(p);
+    s->est = *bpu_program_estimate(p);
+    bpu_program_free(p);
+    return 0;
+}
+
+void hbperf_model_total(const hbperf_model *m, bpu_counters *t)
+{
+    memset(t, 0, sizeof *t);
+    t->clock_mhz = bpu_march_get(m->march)->clock_mhz;
+    for (int i = 0; i < m->n_sub; i++) {
+        const bpu_counters *c = &m->sub[i].est;
+        t->cycles += c->cycles;
+        for (int q = 0; q < BPU_Q_COUNT; q++)
+            t->queue_busy[q] += c->queue_busy[q];
+        for (int o = 0; o < BPU_OP_COUNT; o++) {
+            t->op_cycles[o] += c->op_cycles[o];
+            t->op_count[o] += c->op_count[o];
+        }
+        t->macs += c->macs;
+        t->ddr_load_bytes += c->ddr_load_bytes;
+        t->ddr_store_bytes += c->ddr_store_bytes;
+        if (c->sram_peak > t->sram_peak)
+            t->sram_peak = c->sram_peak;
+    }
+}
+
+double hbperf_ms(uint64_t cycles, bpu_march_id march)
+{
+    return (double)cycles / ((double)bpu_march_get(march)->clock_mhz * 1000.0);
+}
+
+double hbperf_mac_utilisation(const bpu_counters *c, bpu_march_id march)
+{
+    const bpu_march *m = bpu_march_get(march);
+    if (!c->cycles)
+        return 0.0;
+    return (double)c->macs / ((double)c->cycles * (double)m->k_atom * (double)m->c_atom);
+}
+
+static double fps_of(uint64_t cycles, bpu_march_id march)
+{
+    return cycles ? 1000.0 / hbperf_ms(cycles, march) : 0.0;
+}
+
+void hbperf_summary_line(const hbperf_model *m, char *buf, size_t len)
+{
+    bpu_counters t;
+    hbperf_model_total(m, &t);
+    snprintf(buf, len, "FPS=%.2f, latency = %.1f us, DDR = %llu bytes", fps_of(t.cycles, m->march),
+             hbperf_ms(t.cycles, m->march) * 1000.0,
+             (unsigned long long)(t.ddr_load_bytes + t.ddr_store_bytes));
+}
+
+/* A JSON string: the characters JSON requires escaped, control characters as \u00XX. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* The figures of one counter set, as members of an open JSON object (indent: its spaces). */
+static void json_figures(FILE *f, const bpu_counters *c, bpu_march_id march, const char *ind)
+{
+    fprintf(f, "%s\"latency (ms)\": %.6f,\n", ind, hbperf_ms(c->cycles, march));
+    fprintf(f, "%s\"cycles\": %llu,\n", ind, (unsigned long long)c->cycles);
+    fprintf(f, "%s\"FPS\": %.2f,\n", ind, fps_of(c->cycles, march));
+    fprintf(f, "%s\"DDR megabytes per frame\": %.6f,\n", ind,
+            (double)(c->ddr_load_bytes + c->ddr_store_bytes) / MB);
+    fprintf(f, "%s\"loaded bytes per frame\": %llu,\n", ind, (unsigned long long)c->ddr_load_bytes);
+    fprintf(f, "%s\"stored bytes per frame\": %llu,\n", ind,
+            (unsigned long long)c->ddr_store_bytes);
+    fprintf(f, "%s\"BPU OPs per frame (effective)\": %llu,\n", ind,
+            (unsigned long long)(2 * c->macs));
+    fprintf(f, "%s\"MACs per frame\": %llu,\n", ind, (unsigned long long)c->macs);
+    fprintf(f, "%s\"MAC utilisation\": %.6f,\n", ind, hbperf_mac_utilisation(c, march));
+    fprintf(f, "%s\"SRAM peak bytes\": %llu", ind, (unsigned long long)c->sram_peak);
+}
+
+static void write_json(FILE *f, const hbperf_model *m)
+{
+    bpu_counters t;
+    const bpu_march *ma = bpu_march_get(m->march);
+    hbperf_model_total(m, &t);
+    fprintf(f, "{\n  \"schema\": \"%s\",\n  \"summary\": {\n    \"model name\": ", SCHEMA);
+    json_str(f, m->name);
+    fprintf(f, ",\n    \"march\": \"%s\",\n    \"clock (MHz)\": %u,\n", ma->name, ma->clock_mhz);
+    fprintf(f, "    \"MAC per cycle\": %u,\n    \"BPU subgraphs\": %d,\n", ma->k_atom * ma->c_atom,
+            m->n_sub);
+    json_figures(f, &t, m->march, "    ");
+    fprintf(f, "\n  },\n  \"layer details\": null,\n  \"layer details note\": \"the compiler "
+               "does not record which node each instruction belongs to; see instruction "
+               "classes\",\n  \"subgraphs\": [");
+    for (int i = 0; i < m->n_sub; i++) {
+        const hbperf_sub *s = &m->sub[i];
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        json_str(f, s->name);
+        fprintf(f, ", \"instructions\": %llu, \"constant bytes\": %llu,\n",
+                (unsigned long long)s->insns, (unsigned long long)s->const_bytes);
+        json_figures(f, &s->est, m->march, "     ");
+        fprintf(f, "}");
+    }
+    fprintf(f, "\n  ],\n  \"queues\": {");
+    for (int q = 0; q < BPU_Q_COUNT; q++)
+        fprintf(f, "%s\"%s busy cycles\": %llu", q ? ", " : "", queue_names[q],
+                (unsigned long long)t.queue_busy[q]);
+    fprintf(f, "},\n  \"instruction classes\": [");
+    int first = 1;
+    for (int o = 1; o < BPU_OP_COUNT; o++) {
+        if (!t.op_count[o])
+            continue;
+        fprintf(f,
+                "%s\n    {\"class\": \"%s\", \"queue\": \"%s\", \"count\": %llu, \"busy "
+                "cycles\": %llu, \"busy (ms)\": %.6f}",
+                first ? "" : ",", bpu_op_name((uint32_t)o), queue_names[bpu_op_queue((uint32_t)o)],
+                (unsigned long long)t.op_count[o], (unsigned long long)t.op_cycles[o],
+                hbperf_ms(t.op_cycles[o], m->march));
+        first = 0;
+    }
+    fprintf(f, "\n  ]\n}\n");
+}
+
+/* Text with the HTML special characters escaped. */
+static void html_str(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+/* One horizontal bar chart: n rows of label and value, bars scaled to the largest value. */
+static void svg_bars(FILE *f, const char *title, int n, const char *const *labels,
+                     const double *values, const char *unit, const char *colour)
+{
+    double max = 0.0;
+    for (int i = 0; i < n; i++)
+        if (values[i] > max)
+            max = values[i];
+    fprintf(f, "<h3>");
+    html_str(f, title);
+    fprintf(f, "</h3>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\">\n",
+            BAR_LABEL_W + BAR_W + 160, n * BAR_ROW_H + 4);
+    for (int i = 0; i < n; i++) {
+        int y = i * BAR_ROW_H + 2;
+        double w = max > 0.0 ? values[i] / max * BAR_W : 0.0;
+        fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 14);
+        html_str(f, labels[i]);
+        fprintf(f,
+                "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>"
+                "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%.4g %s</text>\n",
+                BAR_LABEL_W, y, w, BAR_ROW_H - 4, colour, BAR_LABEL_W + w + 6, y + 14, values[i],
+                unit);
+    }
+    fprintf(f, "</svg>\n");
+}
+
+static int write_html(FILE *f, const hbperf_model *m)
+{
+    bpu_counters t;
+    const bpu_march *ma = bpu_march_get(m->march);
+    int cap = m->n_sub > BPU_OP_COUNT ? m->n_sub : BPU_OP_COUNT;
+    const char **labels = malloc((size_t)cap * sizeof *labels);
+    double *values = malloc((size_t)cap * sizeof *values);
+    int rc = -1;
+    if (!labels || !values)
+        goto out;
+    hbperf_model_total(m, &t);
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+    html_str(f, m->name);
+    fprintf(f, " - hb_perf</title>\n<style>body{font-family:sans-serif}table{border-collapse:"
+               "collapse}td,th{border:1px solid #999;padding:2px 8px;text-align:right}"
+               "td:first-child,th:first-child{text-align:left}</style></head><body>\n");
+    fprintf(f, "<h1>Model Performance Summary</h1>\n<table>\n<tr><td>Model Name</td><td>");
+    html_str(f, m->name);
+    fprintf(f, "</td></tr>\n<tr><td>BPU march</td><td>%s (%u MHz, %u MAC/cycle)</td></tr>\n",
+            ma->name, ma->clock_mhz, ma->k_atom * ma->c_atom);
+    fprintf(f, "<tr><td>Model Latency (ms)</td><td>%.6f</td></tr>\n",
+            hbperf_ms(t.cycles, m->march));
+    fprintf(f, "<tr><td>Cycles per frame</td><td>%llu</td></tr>\n", (unsigned long long)t.cycles);
+    fprintf(f, "<tr><td>FPS (BPU only)</td><td>%.2f</td></tr>\n", fps_of(t.cycles, m->march));
+    fprintf(f,
+            "<tr><td>Total DDR (loaded+stored) bytes per frame (MB/frame)</td>"
+            "<td>%.6f</td></tr>\n",
+            (double)(t.ddr_load_bytes + t.ddr_store_bytes) / MB);
+    fprintf(f, "<tr><td>Loaded Bytes per Frame</td><td>%llu</td></tr>\n",
+            (unsigned long long)t.ddr_load_bytes);
+    fprintf(f, "<tr><td>Stored Bytes per Frame</td><td>%llu</td></tr>\n",
+            (unsigned long long)t.ddr_store_bytes);
+    fprintf(f, "<tr><td>BPU OPs per frame (2 x MACs)</td><td>%llu</td></tr>\n",
+            (unsigned long long)(2 * t.macs));
+    fprintf(f, "<tr><td>MAC utilisation</td><td>%.2f%%</td></tr>\n</table>\n",
+            100.0 * hbperf_mac_utilisation(&t, m->march));
+    fprintf(f, "<h2>Details</h2>\n<table>\n<tr><th>Model Subgraph Name</th><th>Calculation Load "
+               "(OPs per frame)</th><th>DDR Occupation (MB per frame)</th><th>Latency (ms)</th>"
+               "<th>Instructions</th></tr>\n");
+    for (int i = 0; i < m->n_sub; i++) {
+        const hbperf_sub *s = &m->sub[i];
+        fprintf(f, "<tr><td>");
+        html_str(f, s->name);
+        fprintf(f, "</td><td>%llu</td><td>%.6f</td><td>%.6f</td><td>%llu</td></tr>\n",
+                (unsigned long long)(2 * s->est.macs),
+                (double)(s->est.ddr_load_bytes + s->est.ddr_store_bytes) / MB,
+                hbperf_ms(s->est.cycles, m->march), (unsigned long long)s->insns);
+    }
+    fprintf(f, "</table>\n");
+    if (m->n_sub > 1) {
+        for (int i = 0; i < m->n_sub; i++) {
+            labels[i] = m->sub[i].name;
+            values[i] = hbperf_ms(m->sub[i].est.cycles, m->march);
+        }
+        svg_bars(f, "Latency per subgraph", m->n_sub, labels, values, "ms", "#2a9d8f");
+        for (int i = 0; i < m->n_sub; i++)
+            values[i] = (double)(m->sub[i].est.ddr_load_bytes + m->sub[i].est.ddr_store_bytes) / MB;
+        svg_bars(f, "DDR traffic per subgraph", m->n_sub, labels, values, "MB", "#e76f51");
+    }
+    int n = 0;
+    for (int o = 1; o < BPU_OP_COUNT; o++) {
+        if (!t.op_count[o])
+            continue;
+        labels[n] = bpu_op_name((uint32_t)o);
+        values[n++] = hbperf_ms(t.op_cycles[o], m->march);
+    }
+    fprintf(f, "<h2>Instruction classes</h2>\n<p>Layer Details: the compiler does not record "
+               "which graph node each instruction belongs to, so time is shown per instruction "
+               "class. Busy time of the classes overlaps (LOAD, EXEC and STORE queues run in "
+               "parallel); the latency is the critical path.</p>\n");
+    svg_bars(f, "Busy time per instruction class", n, labels, values, "ms", "#264653");
+    labels[0] = "loaded";
+    values[0] = (double)t.ddr_load_bytes / MB;
+    labels[1] = "stored";
+    values[1] = (double)t.ddr_store_bytes / MB;
+    svg_bars(f, "DDR traffic per frame", 2, labels, values, "MB", "#e76f51");
+    for (int q = 0; q < BPU_Q_COUNT; q++) {
+        labels[q] = queue_names[q];
+        values[q] = hbperf_ms(t.queue_busy[q], m->march);
+    }
+    svg_bars(f, "Busy time per queue", BPU_Q_COUNT, labels, values, "ms", "#8ab17d");
+    fprintf(f, "<table>\n<tr><th>Class</th><th>Queue</th><th>Count</th><th>Busy cycles</th>"
+               "</tr>\n");
+    for (int o = 1; o < BPU_OP_COUNT; o++)
+        if (t.op_count[o])
+            fprintf(f, "<tr><td>%s</td><td>%s</td><td>%llu</td><td>%llu</td></tr>\n",
+                    bpu_op_name((uint32_t)o), queue_names[bpu_op_queue((uint32_t)o)],
+                    (unsigned long long)t.op_count[o], (unsigned long long)t.op_cycles[o]);
+    fprintf(f, "</table>\n</body></html>\n");
+    rc = 0;
+out:
+    free(labels);
+    free(values);
+    return rc;
+}
+
+/* Write through path.tmp, renamed over path when complete. */
+static int write_file(const hbperf_model *m, const char *path, int html, char *err, size_t errlen)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        fail(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fail(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int bad = 0;
+    if (html)
+        bad = write_html(f, m) != 0;
+    else
+        write_json(f, m);
+    bad |= ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        fail(err, errlen, "%s: write error: %s", tmp, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        fail(err, errlen, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int hbperf_write_json(const hbperf_model *m, const char *path, char *err, size_t errlen)
+{
+    return write_file(m, path, 0, err, errlen);
+}
+
+int hbperf_write_html(const hbperf_model *m, const char *path, char *err, size_t errlen)
+{
+    return write_file(m, path, 1, err, errlen);
+}
