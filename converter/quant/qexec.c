@@ -61,6 +61,8 @@ static void kctx_of(hbc_qexec *e, int i, hbg_kctx *k)
     k->n_in = n->n_in;
     k->n_out = n->n_out;
     k->scratch = e->scratch;
+    k->need_value = -1;
+    k->clamp = NULL; /* this executor fuses no Relu/Clip into float Conv/Gemm */
 }
 
 /* The implementation of node n: ours for HBC_QUANT_DOMAIN, the graph core's for the default

@@ -841,6 +841,292 @@ static void test_conv_fast_path_shapes(void **state)
         snprintf(label, sizeof label, "fast-path case %zu", i);
         conv_check_variants(&cases[i], label);
     }
+    /* k x k and strided convs with a ragged output (7x7): the transposed product over an im2col
+     * expanded in the workspace; output channels not multiples of the vector width */
+    static const conv_case im2col_t[] = {
+        {.nsp = 2,
+         .n = 1,
+         .c = 32,
+         .m = 40,
+         .group = 1,
+         .in = {7, 7},
+         .k = {3, 3},
+         .stride = {1, 1},
+         .dil = {1, 1},
+         .pads = {1, 1, 1, 1},
+         .bias = 1,
+         .wconst = 1},
+        {.nsp = 2,
+         .n = 2,
+         .c = 24,
+         .m = 64,
+         .group = 1,
+         .in = {14, 13},
+         .k = {3, 3},
+         .stride = {2, 2},
+         .dil = {1, 1},
+         .pads = {1, 0, 1, 1},
+         .bias = 0,
+         .wconst = 0},
+        {.nsp = 2,
+         .n = 1,
+         .c = 30,
+         .m = 48,
+         .group = 1,
+         .in = {13, 13},
+         .k = {1, 1},
+         .stride = {2, 2},
+         .dil = {1, 1},
+         .bias = 1,
+         .wconst = 1},
+        {.nsp = 2,
+         .n = 1,
+         .c = 10,
+         .m = 80,
+         .group = 2,
+         .in = {9, 9},
+         .k = {3, 3},
+         .stride = {1, 1},
+         .dil = {2, 2},
+         .pads = {1, 1, 1, 1},
+         .bias = 1,
+         .wconst = 1},
+    };
+    for (size_t i = 0; i < sizeof im2col_t / sizeof im2col_t[0]; i++) {
+        char label[40];
+        snprintf(label, sizeof label, "transposed im2col case %zu", i);
+        conv_check_variants(&im2col_t[i], label);
+    }
+}
+
+/* ---- Relu / Clip fused into Conv and Gemm (hbg_exec_set_fusion) ---------------------------- */
+
+enum act_kind { ACT_RELU, ACT_CLIP11, ACT_CLIP11_MAX_ONLY, ACT_CLIP6 };
+
+typedef struct fuse_case {
+    int gemm; /* 0: Conv x [1][c][h][w] with k x k kernel; 1: Gemm x [1][c] */
+    int c, m, h, w, k, group, stride, pad;
+    enum act_kind act;
+    int extra_reader; /* the Conv/Gemm output is also a graph output: no fusion */
+} fuse_case;
+
+typedef struct fuse_out {
+    float *y, *t; /* copies of the activation's output and of the Conv/Gemm output buffer */
+    int64_t ny, nt;
+} fuse_out;
+
+/* Conv/Gemm -> t -> Relu/Clip -> y with x a graph input, run on variant isa with fusion on or
+ * off. Before the run t's buffer is filled with NaN bytes so that an unwritten t shows. */
+static void fuse_run(const fuse_case *fc, const float *x, const float *w, const float *b,
+                     hbg_isa isa, int fuse, fuse_out *o)
+{
+    static const float lo6 = 0.0f, hi6 = 6.0f;
+    const int64_t xd[4] = {1, fc->c, fc->h, fc->w};
+    const int64_t wd[4] = {fc->m, fc->gemm ? 0 : fc->c / fc->group, fc->k, fc->k};
+    const int64_t bd[1] = {fc->m}, sd[1] = {0};
+    hbg_graph *g = hbg_graph_create();
+    hbg_exec *e = NULL;
+    hbg_node *n = NULL;
+    assert_non_null(g);
+    assert_int_equal(hbg_cpu_force(isa), HBG_OK);
+    assert_int_equal(hbg_graph_add_opset(g, "", fc->act == ACT_CLIP6 ? 6 : 13), HBG_OK);
+    const int xt = hbg_graph_tensor(g, "x"), wt = hbg_graph_tensor(g, "w"),
+              bt = hbg_graph_tensor(g, "b");
+    assert_int_equal(hbg_tensor_set_shape(g->tensors[xt], HBG_DT_F32, fc->gemm ? 2 : 4,
+                                          fc->gemm ? (const int64_t[]){1, fc->c} : xd),
+                     HBG_OK);
+    assert_int_equal(hbg_graph_add_input(g, xt), HBG_OK);
+    const int64_t wn = fc->gemm ? (int64_t)fc->c * fc->m : wd[0] * wd[1] * wd[2] * wd[3];
+    assert_int_equal(hbg_graph_set_const(g, wt, HBG_DT_F32, fc->gemm ? 2 : 4,
+                                         fc->gemm ? (const int64_t[]){fc->c, fc->m} : wd, w,
+                                         (size_t)wn * sizeof(float)),
+                     HBG_OK);
+    assert_int_equal(hbg_graph_set_const(g, bt, HBG_DT_F32, 1, bd, b, (size_t)fc->m * 4), HBG_OK);
+    const char *ins[3] = {"x", "w", "b"}, *tn[1] = {"t"}, *yn[1] = {"y"};
+    assert_int_equal(
+        hbg_graph_add_node(g, fc->gemm ? "Gemm" : "Conv", "", "producer", 3, ins, 1, tn, &n),
+        HBG_OK);
+    if (!fc->gemm) {
+        const int64_t st[2] = {fc->stride, fc->stride},
+                      pd[4] = {fc->pad, fc->pad, fc->pad, fc->pad};
+        kh_attr_int(n, "group", fc->group);
+        kh_attr_ints(n, "strides", 2, st);
+        kh_attr_ints(n, "pads", 4, pd);
+    }
+    if (fc->act == ACT_RELU) {
+        assert_int_equal(hbg_graph_add_node(g, "Relu", "", "act", 1, tn, 1, yn, &n), HBG_OK);
+    } else if (fc->act == ACT_CLIP6) {
+        assert_int_equal(hbg_graph_add_node(g, "Clip", "", "act", 1, tn, 1, yn, &n), HBG_OK);
+        kh_attr_float(n, "min", -0.25f);
+        kh_attr_float(n, "max", 0.5f);
+    } else {
+        const char *cin[3] = {"t", fc->act == ACT_CLIP11 ? "lo" : NULL, "hi"};
+        if (fc->act == ACT_CLIP11)
+            assert_int_equal(hbg_graph_set_const(g, hbg_graph_tensor(g, "lo"), HBG_DT_F32, 0, sd,
+                                                 &lo6, sizeof lo6),
+                             HBG_OK);
+        assert_int_equal(hbg_graph_set_const(g, hbg_graph_tensor(g, "hi"), HBG_DT_F32, 0, sd,
+                                             fc->act == ACT_CLIP11 ? &hi6 : &lo6, sizeof hi6),
+                         HBG_OK);
+        assert_int_equal(hbg_graph_add_node(g, "Clip", "", "act", 3, cin, 1, yn, &n), HBG_OK);
+    }
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    if (fc->extra_reader)
+        assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "t")), HBG_OK);
+    if (hbg_exec_create(g, &e) != HBG_OK)
+        fail_msg("prepare failed: %s", g->err);
+    hbg_exec_set_fusion(e, fuse);
+    hbg_tensor *tx = g->tensors[xt], *tt = g->tensors[hbg_graph_find_tensor(g, "t")],
+               *ty = g->tensors[hbg_graph_find_tensor(g, "y")];
+    memcpy(tx->data, x, (size_t)hbg_tensor_nbytes(tx));
+    memset(tt->data, 0xFF, (size_t)hbg_tensor_nbytes(tt));
+    if (hbg_exec_run(e) != HBG_OK)
+        fail_msg("run failed: %s", g->err);
+    o->ny = hbg_tensor_numel(ty);
+    o->nt = hbg_tensor_numel(tt);
+    o->y = malloc((size_t)o->ny * sizeof *o->y);
+    o->t = malloc((size_t)o->nt * sizeof *o->t);
+    assert_non_null(o->y);
+    assert_non_null(o->t);
+    memcpy(o->y, ty->data, (size_t)o->ny * sizeof *o->y);
+    memcpy(o->t, tt->data, (size_t)o->nt * sizeof *o->t);
+    hbg_exec_free(e);
+    hbg_graph_free(g);
+}
+
+/* Fused results are bit-identical to the separate nodes (the clamp comes after the whole sum, as
+ * Clip's compare-and-select, NaN kept) on every variant and kernel path, and the fused Conv's
+ * own output is really skipped, except when another reader needs it. */
+static void test_fused_clamp(void **state)
+{
+    (void)state;
+    static const fuse_case cases[] = {
+        {.c = 16,
+         .m = 16,
+         .h = 19,
+         .w = 21,
+         .k = 3,
+         .group = 16,
+         .stride = 1,
+         .pad = 1,
+         .act = ACT_CLIP11}, /* depthwise, stride 1 */
+        {.c = 8,
+         .m = 8,
+         .h = 20,
+         .w = 37,
+         .k = 3,
+         .group = 8,
+         .stride = 2,
+         .pad = 1,
+         .act = ACT_RELU}, /* depthwise, stride 2 */
+        {.c = 20,
+         .m = 33,
+         .h = 11,
+         .w = 13,
+         .k = 1,
+         .group = 1,
+         .stride = 1,
+         .pad = 0,
+         .act = ACT_CLIP11_MAX_ONLY}, /* 1x1 direct */
+        {.c = 300,
+         .m = 24,
+         .h = 11,
+         .w = 9,
+         .k = 1,
+         .group = 1,
+         .stride = 1,
+         .pad = 0,
+         .act = ACT_RELU}, /* 1x1 direct, K split in blocks */
+        {.c = 40,
+         .m = 72,
+         .h = 7,
+         .w = 7,
+         .k = 1,
+         .group = 1,
+         .stride = 1,
+         .pad = 0,
+         .act = ACT_CLIP6}, /* 1x1 transposed */
+        {.c = 12,
+         .m = 21,
+         .h = 17,
+         .w = 15,
+         .k = 3,
+         .group = 1,
+         .stride = 1,
+         .pad = 1,
+         .act = ACT_CLIP11}, /* im2col */
+        {.c = 32,
+         .m = 40,
+         .h = 7,
+         .w = 7,
+         .k = 3,
+         .group = 1,
+         .stride = 1,
+         .pad = 1,
+         .act = ACT_RELU}, /* im2col transposed */
+        {.c = 12,
+         .m = 21,
+         .h = 9,
+         .w = 8,
+         .k = 3,
+         .group = 1,
+         .stride = 1,
+         .pad = 1,
+         .act = ACT_RELU,
+         .extra_reader = 1},
+        {.gemm = 1, .c = 300, .m = 70, .act = ACT_CLIP11},
+        {.gemm = 1, .c = 5, .m = 17, .act = ACT_RELU, .extra_reader = 1},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const fuse_case *fc = &cases[ci];
+        const int64_t xn = (int64_t)fc->c * (fc->gemm ? 1 : fc->h * fc->w);
+        const int64_t wn = fc->gemm ? (int64_t)fc->c * fc->m
+                                    : (int64_t)fc->m * (fc->c / fc->group) * fc->k * fc->k;
+        float *x = rnd_buf(xn), *w = rnd_buf(wn), *b = rnd_buf(fc->m);
+        /* scaled so that the clamps at 0.5 and 6 bite; a NaN operand makes some outputs NaN */
+        for (int64_t i = 0; i < xn; i++)
+            x[i] *= 4.0f;
+        if (fc->gemm)
+            w[wn / 2] = NAN; /* one output column */
+        else
+            x[xn / 2] = NAN; /* the outputs that read one pixel */
+        for (int isa = 0; isa < HBG_ISA_COUNT; isa++) {
+            if (!hbg_cpu_supports((hbg_isa)isa))
+                continue;
+            fuse_out sep, fused;
+            fuse_run(fc, x, w, b, (hbg_isa)isa, 0, &sep);
+            fuse_run(fc, x, w, b, (hbg_isa)isa, 1, &fused);
+            assert_int_equal(sep.ny, fused.ny);
+            if (memcmp(sep.y, fused.y, (size_t)sep.ny * sizeof *sep.y) != 0)
+                fail_msg("case %zu %s: fused output differs from Conv/Gemm + Relu/Clip", ci,
+                         hbg_isa_name((hbg_isa)isa));
+            int nan_y = 0, clamped = 0;
+            for (int64_t i = 0; i < sep.ny; i++) {
+                nan_y += isnan(sep.y[i]) != 0;
+                clamped += sep.y[i] != sep.t[i] && !isnan(sep.y[i]);
+            }
+            assert_true(nan_y > 0);   /* NaN went through the clamp */
+            assert_true(clamped > 0); /* and the clamp changed values */
+            /* t untouched (all NaN bytes) when fused; written when another reader needs it */
+            int64_t unwritten = 0;
+            for (int64_t i = 0; i < fused.nt; i++) {
+                uint32_t u;
+                memcpy(&u, &fused.t[i], sizeof u);
+                unwritten += u == 0xFFFFFFFFu;
+            }
+            if (fc->extra_reader)
+                assert_memory_equal(fused.t, sep.t, (size_t)sep.nt * sizeof *sep.t);
+            else
+                assert_int_equal(unwritten, fused.nt);
+            free(sep.y);
+            free(sep.t);
+            free(fused.y);
+            free(fused.t);
+        }
+        free(x);
+        free(w);
+        free(b);
+    }
 }
 
 static void test_conv_random(void **state)
@@ -1121,6 +1407,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_matmul_numpy),
         cmocka_unit_test(test_conv_fast_path_shapes),
         cmocka_unit_test(test_conv_random),
+        cmocka_unit_test(test_fused_clamp),
         cmocka_unit_test(test_convtranspose_random),
         cmocka_unit_test(test_gemm_random),
         cmocka_unit_test(test_matmul_random),

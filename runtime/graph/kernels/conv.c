@@ -191,9 +191,12 @@ enum conv_path { CONV_REF, CONV_GEMM, CONV_DW };
 /* How the GEMM path multiplies, per image and group, W_g [mg][kg] by X_g seen as [kg][npix]. */
 enum gemm_form {
     FORM_DIRECT,     /* 1x1, stride 1, no pad: Y_g = W_g X_g with X_g read in place */
-    FORM_IM2COL,     /* Y_g = W_g im2col(X_g), im2col packed on the fly */
-    FORM_TRANSPOSED, /* 1x1 with a ragged npix: Y_g^T = X_g^T W_g^T into the workspace, then
-                        transposed into Y with the bias (no vector lanes wasted on npix) */
+    FORM_IM2COL,     /* Y_g = W_g im2col(X_g): im2col expanded into the workspace and read in
+                        place when it fits in IM2COL_MAX_FLOATS, else packed block by block */
+    FORM_TRANSPOSED, /* ragged npix: Y_g^T = X_g^T W_g^T into the workspace, then transposed
+                        into Y with the bias (no vector lanes wasted on npix); X_g is read in
+                        place for a 1x1 conv (as FORM_DIRECT), else expanded by im2col into the
+                        workspace first */
 };
 
 typedef struct conv_params {
@@ -205,6 +208,8 @@ typedef struct conv_params {
                            at prepare, else NULL */
     size_t wpack_group; /* floats per group in wpack */
     size_t ct_floats;   /* FORM_TRANSPOSED: the Y_g^T buffer at the start of the workspace */
+    size_t cols_floats; /* the expanded im2col(X_g) after the Y_g^T buffer, or 0 (1x1, or too
+                           large); the SGEMM workspace follows */
 } conv_params;
 
 /* Geometry of a depthwise conv (one image; the pointers are left NULL). */
@@ -235,6 +240,11 @@ static int transposed_pays(const hbg_fast_kernels *fk, size_t m, size_t npix)
     const size_t direct = round_up(npix, fk->vec) * m, transposed = round_up(m, fk->vec) * npix;
     return transposed * 20 < direct * 19;
 }
+
+/* Largest im2col(X_g) expanded in the workspace (16 MiB of floats): one pass of long row copies
+ * is cheaper than packing it block by block for every panel. Larger ones are packed on the fly
+ * (and never take FORM_TRANSPOSED). */
+#define IM2COL_MAX_FLOATS ((size_t)1 << 22)
 
 static hbg_status conv_infer(hbg_kctx *k)
 {
@@ -297,7 +307,7 @@ static hbg_status conv_infer(hbg_kctx *k)
     const size_t kg = cg * (size_t)(g.kern[1] * g.kern[2]), npix = (size_t)(g.out[1] * g.out[2]);
     const int wconst = w->data != NULL;
     enum gemm_form form = FORM_IM2COL;
-    size_t packed = 0, ct = 0;
+    size_t packed = 0, ct = 0, cols = 0;
     if (fk && nsp <= 2) {
         if (cg == 1 && g.group == g.c && (g.stride[2] == 1 || g.stride[2] == 2)) {
             hbg_dw_args da;
@@ -307,18 +317,29 @@ static hbg_status conv_infer(hbg_kctx *k)
         } else {
             const hbg_operand_kind wk = wconst ? HBG_OPND_PACKED : HBG_OPND_MATRIX;
             path = CONV_GEMM;
-            if (g.kern[1] == 1 && g.kern[2] == 1 && g.stride[1] == 1 && g.stride[2] == 1 &&
-                g.pad[1] == 0 && g.pad[2] == 0 && g.out[1] == g.in[1] && g.out[2] == g.in[2])
-                form = transposed_pays(fk, mg, npix) ? FORM_TRANSPOSED : FORM_DIRECT;
+            const int pays = transposed_pays(fk, mg, npix);
+            const int pointwise = g.kern[1] == 1 && g.kern[2] == 1 && g.stride[1] == 1 &&
+                                  g.stride[2] == 1 && g.pad[1] == 0 && g.pad[2] == 0 &&
+                                  g.out[1] == g.in[1] && g.out[2] == g.in[2];
+            if (pointwise)
+                form = pays ? FORM_TRANSPOSED : FORM_DIRECT;
+            else if (pays && kg * npix <= IM2COL_MAX_FLOATS)
+                form = FORM_TRANSPOSED;
             if (form == FORM_TRANSPOSED) {
                 packed = wconst ? hbg_sgemm_packed_b_floats(fk, kg, mg) : 0;
                 ct = round_up(npix * mg, 16);
-                k->node->scratch = ct * sizeof(float) +
+                cols = pointwise ? 0 : round_up(kg * npix, 16);
+                k->node->scratch = (ct + cols) * sizeof(float) +
                                    hbg_sgemm_scratch_bytes(fk, npix, mg, kg, HBG_OPND_MATRIX, wk);
             } else {
                 packed = wconst ? hbg_sgemm_packed_a_floats(fk, mg, kg) : 0;
-                k->node->scratch = hbg_sgemm_scratch_bytes(
-                    fk, mg, npix, kg, wk, form == FORM_IM2COL ? HBG_OPND_IM2COL : HBG_OPND_MATRIX);
+                if (form == FORM_IM2COL && kg * npix <= IM2COL_MAX_FLOATS)
+                    cols = round_up(kg * npix, 16);
+                k->node->scratch =
+                    cols * sizeof(float) + hbg_sgemm_scratch_bytes(fk, mg, npix, kg, wk,
+                                                                   form == FORM_IM2COL && !cols
+                                                                       ? HBG_OPND_IM2COL
+                                                                       : HBG_OPND_MATRIX);
             }
         }
     }
@@ -334,6 +355,7 @@ static hbg_status conv_infer(hbg_kctx *k)
     p->wpack = wpack;
     p->wpack_group = packed;
     p->ct_floats = ct;
+    p->cols_floats = cols;
     for (int64_t gi = 0; wpack && gi < g.group; gi++) {
         /* W_g as the A operand (element (m, k) at m*kg + k) or, transposed, as B */
         const hbg_operand src = {.kind = HBG_OPND_MATRIX,
@@ -349,26 +371,17 @@ static hbg_status conv_infer(hbg_kctx *k)
     return HBG_OK;
 }
 
-/* y [m][n] = ct [n][m] transposed, + bias[m]; 16 columns of ct (one cache line) at a time. */
-static void transpose_bias(const float *ct, size_t n, size_t m, const float *bias, float *y)
-{
-    for (size_t m0 = 0; m0 < m; m0 += 16) {
-        const size_t m1 = m0 + 16 < m ? m0 + 16 : m;
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = m0; j < m1; j++)
-                y[j * n + i] = ct[i * m + j] + (bias ? bias[j] : 0.0f);
-    }
-}
-
 static void conv_run_gemm(const conv_params *p, const float *x, const float *w, const float *b,
-                          float *y, void *scratch)
+                          const float *clamp, float *y, void *scratch)
 {
     const hbg_conv_geom *g = &p->g;
     const size_t cg = (size_t)(g->c / g->group), mg = (size_t)(g->m / g->group);
     const size_t kg = cg * (size_t)(g->kern[1] * g->kern[2]);
     const size_t in_px = (size_t)(g->in[1] * g->in[2]), npix = (size_t)(g->out[1] * g->out[2]);
     const int tr = p->form == FORM_TRANSPOSED;
-    float *ct = scratch; /* FORM_TRANSPOSED: Y_g^T [npix][mg] */
+    float *ct = scratch;                   /* FORM_TRANSPOSED: Y_g^T [npix][mg] */
+    float *cols = ct + p->ct_floats;       /* im2col(X_g) [kg][npix] when expanded */
+    void *gemm_ws = cols + p->cols_floats; /* hbg_sgemm's workspace */
     for (int64_t n = 0; n < g->n; n++) {
         for (int64_t gi = 0; gi < g->group; gi++) {
             const float *xg = x + ((size_t)n * (size_t)g->c + (size_t)gi * cg) * in_px;
@@ -397,7 +410,13 @@ static void conv_run_gemm(const conv_params *p, const float *x, const float *w, 
                                    .p = w + (size_t)gi * mg * kg,
                                    .rs = tr ? 1 : (ptrdiff_t)kg,
                                    .cs = tr ? (ptrdiff_t)kg : 1};
-            if (p->form == FORM_IM2COL)
+            if (p->cols_floats) {
+                hbg_im2col_fill(&im, kg, npix, cols);
+                xo = (hbg_operand){.kind = HBG_OPND_MATRIX,
+                                   .p = cols,
+                                   .rs = tr ? 1 : (ptrdiff_t)npix,
+                                   .cs = tr ? (ptrdiff_t)npix : 1};
+            } else if (p->form == FORM_IM2COL)
                 xo = (hbg_operand){.kind = HBG_OPND_IM2COL, .im = &im};
             else
                 xo = (hbg_operand){.kind = HBG_OPND_MATRIX,
@@ -405,13 +424,20 @@ static void conv_run_gemm(const conv_params *p, const float *x, const float *w, 
                                    .rs = tr ? 1 : (ptrdiff_t)in_px,
                                    .cs = tr ? (ptrdiff_t)in_px : 1};
             if (!tr) {
-                hbg_sgemm(p->fk, mg, npix, kg, &wo, &xo, yg, npix, bg, scratch);
+                hbg_sgemm(p->fk, mg, npix, kg, &wo, &xo, yg, npix, bg, clamp, gemm_ws);
                 continue;
             }
-            hbg_sgemm(p->fk, npix, mg, kg, &xo, &wo, ct, mg, NULL, ct + p->ct_floats);
-            transpose_bias(ct, npix, mg, bg, yg);
+            hbg_sgemm(p->fk, npix, mg, kg, &xo, &wo, ct, mg, NULL, NULL, gemm_ws);
+            p->fk->transpose(ct, mg, npix, mg, bg, clamp, yg, npix);
         }
     }
+}
+
+/* y[0, n) clamped in place (the reference path of a fused Relu/Clip). */
+static void clamp_all(float *y, size_t n, const float *clamp)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = hbg_clamp1(y[i], clamp);
 }
 
 static hbg_status conv_run(hbg_kctx *k)
@@ -422,7 +448,7 @@ static hbg_status conv_run(hbg_kctx *k)
     const float *b = k->n_in > 2 && k->in[2] ? k->in[2]->data : NULL;
     float *y = k->out[0]->data;
     if (p->path == CONV_GEMM) {
-        conv_run_gemm(p, x, w, b, y, k->scratch);
+        conv_run_gemm(p, x, w, b, k->clamp, y, k->scratch);
     } else if (p->path == CONV_DW) {
         const size_t in_img = (size_t)(g->c * g->in[1] * g->in[2]);
         const size_t out_img = (size_t)(g->m * g->out[1] * g->out[2]);
@@ -430,6 +456,7 @@ static hbg_status conv_run(hbg_kctx *k)
         dw_args_of(g, &a);
         a.wt = w;
         a.bias = b;
+        a.clamp = k->clamp;
         a.pad = k->scratch;
         for (int64_t n = 0; n < g->n; n++) {
             a.x = x + (size_t)n * in_img;
@@ -438,6 +465,8 @@ static hbg_status conv_run(hbg_kctx *k)
         }
     } else {
         hbg_conv_ref(g, x, w, b, y);
+        if (k->clamp)
+            clamp_all(y, (size_t)hbg_tensor_numel(k->out[0]), k->clamp);
     }
     return HBG_OK;
 }
@@ -634,7 +663,8 @@ static hbg_status convt_run(hbg_kctx *k)
                                   .p = w + (size_t)gi * cg * rows,
                                   .rs = 1,
                                   .cs = (ptrdiff_t)rows};
-            hbg_sgemm(p->fk, rows, in_px, cg, &a, &xo, cols, in_px, NULL, cols + p->cols_floats);
+            hbg_sgemm(p->fk, rows, in_px, cg, &a, &xo, cols, in_px, NULL, NULL,
+                      cols + p->cols_floats);
             col2im(g, mg, cols, b ? b + (size_t)gi * mg : NULL,
                    y + ((size_t)n * (size_t)g->m + (size_t)gi * mg) * out_px);
         }
@@ -741,7 +771,7 @@ static hbg_status gemm_run(hbg_kctx *k)
         if (p->bpack)
             bo = (hbg_operand){
                 .kind = HBG_OPND_PACKED, .p = p->bpack, .panel_stride = p->k * p->fk->nr};
-        hbg_sgemm(p->fk, p->m, p->n, p->k, &ao, &bo, y, p->n, NULL, k->scratch);
+        hbg_sgemm(p->fk, p->m, p->n, p->k, &ao, &bo, y, p->n, NULL, NULL, k->scratch);
     } else {
         hbg_matmul_ref(p->m, p->n, p->k, a, a_rs, a_cs, b, b_rs, b_cs, y, p->n);
     }
@@ -752,7 +782,7 @@ static hbg_status gemm_run(hbg_kctx *k)
             float v = p->alpha * yr[j];
             if (c)
                 v += p->beta * c[(ptrdiff_t)i * p->c_rs + (ptrdiff_t)j * p->c_cs];
-            yr[j] = v;
+            yr[j] = k->clamp ? hbg_clamp1(v, k->clamp) : v;
         }
     }
     return HBG_OK;
@@ -878,7 +908,7 @@ static hbg_status matmul_run(hbg_kctx *k)
             if (p->bpack)
                 bop = (hbg_operand){
                     .kind = HBG_OPND_PACKED, .p = p->bpack, .panel_stride = p->k * p->fk->nr};
-            hbg_sgemm(p->fk, p->m, p->n, p->k, &aop, &bop, yt, p->n, NULL, k->scratch);
+            hbg_sgemm(p->fk, p->m, p->n, p->k, &aop, &bop, yt, p->n, NULL, NULL, k->scratch);
         } else {
             hbg_matmul_ref(p->m, p->n, p->k, a + ao, (ptrdiff_t)p->k, 1, b + bo, (ptrdiff_t)p->n, 1,
                            yt, p->n);
@@ -894,7 +924,9 @@ static hbg_status matmul_run(hbg_kctx *k)
 }
 
 const hbg_op_impl hbg_ops_conv[] = {
-    {HBG_OP_CONV, conv_infer, conv_run, 0}, {HBG_OP_CONVTRANSPOSE, convt_infer, convt_run, 0},
-    {HBG_OP_GEMM, gemm_infer, gemm_run, 0}, {HBG_OP_MATMUL, matmul_infer, matmul_run, 0},
+    {HBG_OP_CONV, conv_infer, conv_run, HBG_OPF_FUSE_CLAMP},
+    {HBG_OP_CONVTRANSPOSE, convt_infer, convt_run, 0},
+    {HBG_OP_GEMM, gemm_infer, gemm_run, HBG_OPF_FUSE_CLAMP},
+    {HBG_OP_MATMUL, matmul_infer, matmul_run, 0},
     {HBG_OP_UNKNOWN, NULL, NULL, 0},
 };

@@ -55,16 +55,19 @@ void hbg_matmul_ref(size_t m, size_t n, size_t k, const float *a, ptrdiff_t a_rs
  * next inside a panel (nr when packed; a matrix's row stride when B is read in place, which
  * needs every panel but the last complete or zero-padded to nr columns).
  * acc == 0: c = product + bias[row] (bias NULL: + 0); acc != 0: c += product (bias unused).
+ * clamp: NULL, or {lo, hi}: each value v written is then clamped as a fused Relu/Clip would,
+ * v < lo ? lo : v, then v > hi ? hi : v (NaN kept); given only with the last K block.
  * Only the m x n block of c is written. */
 typedef void (*hbg_sgemm_block_fn)(size_t m, size_t n, size_t kc, const float *a, size_t a_ps,
                                    const float *b, size_t b_ps, size_t b_rs, float *c, size_t ldc,
-                                   const float *bias, int acc);
+                                   const float *bias, int acc, const float *clamp);
 
 /* A depthwise 2-D convolution of one image: output channel o reads input channel o / mult.
  * x [c][h][w], wt [c*mult][kh][kw], bias [c*mult] or NULL, y [c*mult][ho][wo]. pad: workspace of
- * hbg_dw_padded_floats() floats, 64-byte aligned. */
+ * hbg_dw_padded_floats() floats, 64-byte aligned. clamp: NULL or {lo, hi} applied to every output
+ * as the block kernels do (a fused Relu/Clip). */
 typedef struct hbg_dw_args {
-    const float *x, *wt, *bias;
+    const float *x, *wt, *bias, *clamp;
     float *y, *pad;
     int64_t c, mult, h, w, ho, wo, kh, kw, sh, sw, dh, dw, pt, pl;
 } hbg_dw_args;
@@ -79,6 +82,15 @@ size_t hbg_dw_padded_floats(const hbg_dw_args *p, size_t rows, size_t cols);
 /* Copy channel plane xp into the padded plane pp (whose border is already 0). */
 void hbg_dw_pad_plane(const hbg_dw_args *p, const float *xp, float *pp, size_t ph, size_t pw);
 
+/* y (m x n, row stride ldy) = ct (n x m, row stride ldct) transposed, + bias[j] (bias NULL: + 0),
+ * then clamped to clamp = {lo, hi} like hbg_sgemm_block_fn when clamp is not NULL (the transposed
+ * 1x1 product back into NCHW). */
+typedef void (*hbg_transpose_fn)(const float *ct, size_t ldct, size_t n, size_t m,
+                                 const float *bias, const float *clamp, float *y, size_t ldy);
+/* The portable hbg_transpose_fn (exact: one add and the clamp per element, as every variant). */
+void hbg_transpose_bias(const float *ct, size_t ldct, size_t n, size_t m, const float *bias,
+                        const float *clamp, float *y, size_t ldy);
+
 typedef struct hbg_fast_kernels {
     hbg_isa isa;
     size_t vec;        /* floats per vector register */
@@ -88,6 +100,7 @@ typedef struct hbg_fast_kernels {
     hbg_sgemm_block_fn block;
     hbg_dwconv_fn dwconv;    /* handles sw (horizontal stride) 1 and 2, any other parameter */
     size_t dw_rows, dw_cols; /* output block of dwconv: rows x columns */
+    hbg_transpose_fn transpose;
 } hbg_fast_kernels;
 
 #if defined(HBG_X86)
@@ -104,6 +117,10 @@ typedef struct hbg_im2col {
     const float *x; /* first channel of the group */
     int64_t h, w, ho, wo, kh, kw, sh, sw, dh, dw, pt, pl;
 } hbg_im2col;
+
+/* The whole im2col(x) operand of im, k = C_g * kh * kw rows of npix = ho * wo columns, into dst
+ * (row-major, row stride npix). */
+void hbg_im2col_fill(const hbg_im2col *im, size_t k, size_t npix, float *dst);
 
 typedef enum hbg_operand_kind {
     HBG_OPND_PACKED, /* already packed (hbg_sgemm_pack_a / _b over the full K) */
@@ -133,9 +150,18 @@ void hbg_sgemm_pack_b(const hbg_fast_kernels *fk, size_t k, size_t n, const hbg_
 size_t hbg_sgemm_scratch_bytes(const hbg_fast_kernels *fk, size_t m, size_t n, size_t k,
                                hbg_operand_kind a_kind, hbg_operand_kind b_kind);
 
-/* C (M x N, row stride ldc) = A * B + bias[row] (bias may be NULL). scratch: 64-byte aligned,
- * hbg_sgemm_scratch_bytes() bytes. K == 0 gives C = bias (or 0). */
+/* C (M x N, row stride ldc) = A * B + bias[row] (bias may be NULL), then clamped to clamp = {lo,
+ * hi} like hbg_sgemm_block_fn when clamp is not NULL. scratch: 64-byte aligned,
+ * hbg_sgemm_scratch_bytes() bytes. K == 0 gives C = bias (or 0), clamped. */
 void hbg_sgemm(const hbg_fast_kernels *fk, size_t m, size_t n, size_t k, const hbg_operand *a,
-               const hbg_operand *b, float *c, size_t ldc, const float *bias, void *scratch);
+               const hbg_operand *b, float *c, size_t ldc, const float *bias, const float *clamp,
+               void *scratch);
+
+/* v clamped to clamp = {lo, hi} as a Relu/Clip node computes it (NaN kept). */
+static inline float hbg_clamp1(float v, const float *clamp)
+{
+    v = v < clamp[0] ? clamp[0] : v;
+    return v > clamp[1] ? clamp[1] : v;
+}
 
 #endif /* HBG_CONV_KERNELS_H */

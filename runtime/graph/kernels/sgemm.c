@@ -22,6 +22,27 @@ static size_t min_sz(size_t a, size_t b)
     return a < b ? a : b;
 }
 
+void hbg_transpose_bias(const float *ct, size_t ldct, size_t n, size_t m, const float *bias,
+                        const float *clamp, float *y, size_t ldy)
+{
+    /* strips of 16 rows of ct: each y row gets 16 contiguous floats (one cache line) from the 16
+     * ct lines that stay in L1 while j runs along them */
+    for (size_t i0 = 0; i0 < n; i0 += 16) {
+        const size_t i1 = min_sz(i0 + 16, n);
+        for (size_t j = 0; j < m; j++) {
+            const float bj = bias ? bias[j] : 0.0f;
+            const float *cj = ct + j;
+            float *yj = y + j * ldy;
+            if (clamp)
+                for (size_t i = i0; i < i1; i++)
+                    yj[i] = hbg_clamp1(cj[i * ldct] + bj, clamp);
+            else
+                for (size_t i = i0; i < i1; i++)
+                    yj[i] = cj[i * ldct] + bj;
+        }
+    }
+}
+
 static size_t round_up(size_t v, size_t to)
 {
     return (v + to - 1) / to * to;
@@ -59,6 +80,14 @@ static void pack_a_block(const hbg_operand *s, size_t mr, size_t i0, size_t rows
         float *d = dst + p * kc * mr;
         const size_t live = min_sz(mr, rows - p * mr); /* rows past it are 0 */
         const float *src = s->p + (ptrdiff_t)(i0 + p * mr) * s->rs + (ptrdiff_t)p0 * s->cs;
+        if (rows_inner && live == mr) { /* full panel: no per-element row test */
+            for (size_t k = 0; k < kc; k++) {
+                const float *sk = src + (ptrdiff_t)k * s->cs;
+                for (size_t r = 0; r < mr; r++)
+                    d[k * mr + r] = sk[r];
+            }
+            continue;
+        }
         if (rows_inner) {
             for (size_t k = 0; k < kc; k++) {
                 const float *sk = src + (ptrdiff_t)k * s->cs;
@@ -119,6 +148,16 @@ static void im2col_run(const hbg_im2col *im, const float *plane, int64_t ky, int
         cnt -= (size_t)run;
         ox = 0;
         oy++;
+    }
+}
+
+void hbg_im2col_fill(const hbg_im2col *im, size_t k, size_t npix, float *dst)
+{
+    const int64_t ksz = im->kh * im->kw;
+    for (size_t r = 0; r < k; r++) {
+        const int64_t kk = (int64_t)r;
+        im2col_run(im, im->x + (kk / ksz) * im->h * im->w, (kk % ksz) / im->kw, kk % im->kw, 0,
+                   npix, dst + r * npix);
     }
 }
 
@@ -194,14 +233,16 @@ size_t hbg_sgemm_scratch_bytes(const hbg_fast_kernels *fk, size_t m, size_t n, s
 }
 
 void hbg_sgemm(const hbg_fast_kernels *fk, size_t m, size_t n, size_t k, const hbg_operand *a,
-               const hbg_operand *b, float *c, size_t ldc, const float *bias, void *scratch)
+               const hbg_operand *b, float *c, size_t ldc, const float *bias, const float *clamp,
+               void *scratch)
 {
     float *bbuf = scratch;
     float *abuf = bbuf + (b->kind == HBG_OPND_PACKED ? 0 : b_block_floats(fk, n, k));
     if (k == 0) {
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++)
-                c[i * ldc + j] = bias ? bias[i] : 0.0f;
+                c[i * ldc + j] =
+                    clamp ? hbg_clamp1(bias ? bias[i] : 0.0f, clamp) : (bias ? bias[i] : 0.0f);
         return;
     }
     /* A row-major B (1x1 convolutions, MatMul) is read in place, panel by panel; only a ragged
@@ -214,6 +255,7 @@ void hbg_sgemm(const hbg_fast_kernels *fk, size_t m, size_t n, size_t k, const h
         const size_t full = in_place ? nc / fk->nr * fk->nr : 0; /* columns read in place */
         for (size_t pc = 0; pc < k; pc += fk->kc) {
             const size_t kc = min_sz(fk->kc, k - pc);
+            const float *cl = pc + kc == k ? clamp : NULL; /* after the whole sum only */
             const float *bp = bbuf;
             size_t b_ps = kc * fk->nr;
             if (b->kind == HBG_OPND_PACKED) {
@@ -236,10 +278,10 @@ void hbg_sgemm(const hbg_fast_kernels *fk, size_t m, size_t n, size_t k, const h
                 }
                 if (full > 0)
                     fk->block(mc, full, kc, ap, a_ps, b->p + (ptrdiff_t)pc * b->rs + (ptrdiff_t)jc,
-                              fk->nr, (size_t)b->rs, cb, ldc, bi, pc > 0);
+                              fk->nr, (size_t)b->rs, cb, ldc, bi, pc > 0, cl);
                 if (full < nc)
                     fk->block(mc, nc - full, kc, ap, a_ps, bp, b_ps, fk->nr, cb + full, ldc, bi,
-                              pc > 0);
+                              pc > 0, cl);
             }
         }
     }

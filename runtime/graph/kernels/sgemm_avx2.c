@@ -17,9 +17,18 @@ INLINE __m256i lanes(size_t n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n > 8 ? 8 : n)), idx);
 }
 
-/* Row r of a tile: c[0, cols) (+)= v0 | v1 (first nv vectors), + bias when not acc. */
+/* v clamped to clamp = {lo, hi}: max_ps(lo, v) is v < lo ? lo : v and min_ps(hi, v) is
+ * v > hi ? hi : v, NaN kept (the second operand is returned on NaN), as Relu/Clip compute. */
+INLINE __m256 clamp_v(__m256 v, const float *clamp)
+{
+    v = _mm256_max_ps(_mm256_set1_ps(clamp[0]), v);
+    return _mm256_min_ps(_mm256_set1_ps(clamp[1]), v);
+}
+
+/* Row r of a tile: c[0, cols) (+)= v0 | v1 (first nv vectors), + bias when not acc, then clamped
+ * when clamp is not NULL. */
 INLINE void store_row(float *cr, const int nv, __m256 v0, __m256 v1, size_t cols, float bias,
-                      int acc)
+                      int acc, const float *clamp)
 {
     const __m256 add = _mm256_set1_ps(bias);
     const __m256 v[2] = {v0, v1};
@@ -30,11 +39,13 @@ INLINE void store_row(float *cr, const int nv, __m256 v0, __m256 v1, size_t cols
             continue;
         if (cols - c0 >= 8) {
             const __m256 prev = acc ? _mm256_loadu_ps(cr + c0) : add;
-            _mm256_storeu_ps(cr + c0, _mm256_add_ps(v[i], prev));
+            const __m256 r = _mm256_add_ps(v[i], prev);
+            _mm256_storeu_ps(cr + c0, clamp ? clamp_v(r, clamp) : r);
         } else {
             const __m256i mk = lanes(cols - c0);
             const __m256 prev = acc ? _mm256_maskload_ps(cr + c0, mk) : add;
-            _mm256_maskstore_ps(cr + c0, mk, _mm256_add_ps(v[i], prev));
+            const __m256 r = _mm256_add_ps(v[i], prev);
+            _mm256_maskstore_ps(cr + c0, mk, clamp ? clamp_v(r, clamp) : r);
         }
     }
 }
@@ -43,7 +54,8 @@ INLINE void store_row(float *cr, const int nv, __m256 v0, __m256 v1, size_t cols
  * nv vectors of the B panel b (stride ldb per k); writes the first cols columns of c. The
  * accumulators are named variables (not an array) so that they stay in registers. */
 INLINE void tile(const int rows, const int nv, size_t kc, const float *a, const float *b,
-                 size_t ldb, float *c, size_t ldc, size_t cols, const float *bias, int acc)
+                 size_t ldb, float *c, size_t ldc, size_t cols, const float *bias, int acc,
+                 const float *clamp)
 {
 #define T2(r) __m256 t##r##0 = _mm256_setzero_ps(), t##r##1 = t##r##0
     T2(0);
@@ -75,7 +87,8 @@ INLINE void tile(const int rows, const int nv, size_t kc, const float *a, const 
     }
 #define STORE_ROW(r)                                                                               \
     if (rows > r)                                                                                  \
-        store_row(c + (size_t)(r)*ldc, nv, t##r##0, t##r##1, cols, bias ? bias[r] : 0.0f, acc);
+        store_row(c + (size_t)(r)*ldc, nv, t##r##0, t##r##1, cols, bias ? bias[r] : 0.0f, acc,     \
+                  clamp);
     STORE_ROW(0)
     STORE_ROW(1)
     STORE_ROW(2)
@@ -87,12 +100,13 @@ INLINE void tile(const int rows, const int nv, size_t kc, const float *a, const 
 
 /* One function per tile shape, so that each is register-allocated on its own. */
 typedef void (*tile_fn)(size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
-                        size_t cols, const float *bias, int acc);
+                        size_t cols, const float *bias, int acc, const float *clamp);
 #define DEF_TILE(R, V)                                                                             \
     static void tile_##R##x##V(size_t kc, const float *a, const float *b, size_t ldb, float *c,    \
-                               size_t ldc, size_t cols, const float *bias, int acc)                \
+                               size_t ldc, size_t cols, const float *bias, int acc,                \
+                               const float *clamp)                                                 \
     {                                                                                              \
-        tile(R, V, kc, a, b, ldb, c, ldc, cols, bias, acc);                                        \
+        tile(R, V, kc, a, b, ldb, c, ldc, cols, bias, acc, clamp);                                 \
     }                                                                                              \
     _Static_assert((R) <= MR && (V) <= NV, "tile larger than the panels")
 
@@ -114,28 +128,34 @@ static const tile_fn tiles[MR + 1][NV + 1] = {
 
 /* One A panel against one B panel: rows in [1, MR] split into 6, 4, 2, 1-row tiles. */
 static void panel_pair(size_t rows, size_t cols, size_t kc, const float *a, const float *b,
-                       size_t ldb, float *c, size_t ldc, const float *bias, int acc)
+                       size_t ldb, float *c, size_t ldc, const float *bias, int acc,
+                       const float *clamp)
 {
     const int nv = (int)((cols + 7) / 8);
     size_t r0 = 0;
     if (rows == MR) {
-        tiles[6][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[6][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
         return;
     }
     if (rows - r0 >= 4) {
-        tiles[4][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[4][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
         r0 += 4;
     }
     if (rows - r0 >= 2) {
-        tiles[2][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[2][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
         r0 += 2;
     }
     if (rows - r0 >= 1)
-        tiles[1][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[1][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
 }
 
 static void block_avx2(size_t m, size_t n, size_t kc, const float *a, size_t a_ps, const float *b,
-                       size_t b_ps, size_t b_rs, float *c, size_t ldc, const float *bias, int acc)
+                       size_t b_ps, size_t b_rs, float *c, size_t ldc, const float *bias, int acc,
+                       const float *clamp)
 {
     /* B panel outer: one kc x NR panel of B is reused by every A panel of the block. */
     for (size_t j = 0; j < n; j += NR) {
@@ -143,7 +163,7 @@ static void block_avx2(size_t m, size_t n, size_t kc, const float *a, size_t a_p
         const float *bp = b + (j / NR) * b_ps;
         for (size_t i = 0; i < m; i += MR)
             panel_pair(m - i < MR ? m - i : MR, cols, kc, a + (i / MR) * a_ps, bp, b_rs,
-                       c + i * ldc + j, ldc, bias ? bias + i : NULL, acc);
+                       c + i * ldc + j, ldc, bias ? bias + i : NULL, acc, clamp);
     }
 }
 
@@ -162,8 +182,11 @@ INLINE __m256 dw_load(const float *src, const int s)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(sh), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-INLINE void dw_store(float *y, int64_t n, __m256 v)
+/* y[0, min(n, 8)) = v, clamped when clamp is not NULL. */
+INLINE void dw_store(float *y, int64_t n, __m256 v, const float *clamp)
 {
+    if (clamp)
+        v = clamp_v(v, clamp);
     if (n >= 8)
         _mm256_storeu_ps(y, v);
     else if (n > 0)
@@ -200,19 +223,19 @@ INLINE void dw_plane(const hbg_dw_args *p, const float *pp, size_t pw, const flo
             }
             const int64_t n = p->wo - ox, rows = p->ho - oy;
             float *y0 = yp + oy * p->wo + ox;
-            dw_store(y0, n, a0);
-            dw_store(y0 + 8, n - 8, a1);
+            dw_store(y0, n, a0, p->clamp);
+            dw_store(y0 + 8, n - 8, a1, p->clamp);
             if (rows > 1) {
-                dw_store(y0 + p->wo, n, a2);
-                dw_store(y0 + p->wo + 8, n - 8, a3);
+                dw_store(y0 + p->wo, n, a2, p->clamp);
+                dw_store(y0 + p->wo + 8, n - 8, a3, p->clamp);
             }
             if (rows > 2) {
-                dw_store(y0 + 2 * p->wo, n, a4);
-                dw_store(y0 + 2 * p->wo + 8, n - 8, a5);
+                dw_store(y0 + 2 * p->wo, n, a4, p->clamp);
+                dw_store(y0 + 2 * p->wo + 8, n - 8, a5, p->clamp);
             }
             if (rows > 3) {
-                dw_store(y0 + 3 * p->wo, n, a6);
-                dw_store(y0 + 3 * p->wo + 8, n - 8, a7);
+                dw_store(y0 + 3 * p->wo, n, a6, p->clamp);
+                dw_store(y0 + 3 * p->wo + 8, n - 8, a7, p->clamp);
             }
         }
     }
@@ -253,6 +276,7 @@ const hbg_fast_kernels hbg_fast_avx2 = {
     .mc = 192,
     .nc = 384,
     .block = block_avx2,
+    .transpose = hbg_transpose_bias,
     .dwconv = dwconv_avx2,
     .dw_rows = DW_ROWS,
     .dw_cols = DW_COLS,

@@ -17,9 +17,18 @@ INLINE __mmask16 lanes(size_t n)
     return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
 }
 
-/* Row r of a tile: c[0, cols) (+)= v0 | v1 | v2 (first nv vectors), + bias when not acc. */
+/* v clamped to clamp = {lo, hi}: max_ps(lo, v) is v < lo ? lo : v and min_ps(hi, v) is
+ * v > hi ? hi : v, NaN kept (the second operand is returned on NaN), as Relu/Clip compute. */
+INLINE __m512 clamp_v(__m512 v, const float *clamp)
+{
+    v = _mm512_max_ps(_mm512_set1_ps(clamp[0]), v);
+    return _mm512_min_ps(_mm512_set1_ps(clamp[1]), v);
+}
+
+/* Row r of a tile: c[0, cols) (+)= v0 | v1 | v2 (first nv vectors), + bias when not acc, then
+ * clamped when clamp is not NULL. */
 INLINE void store_row(float *cr, const int nv, __m512 v0, __m512 v1, __m512 v2, size_t cols,
-                      float bias, int acc)
+                      float bias, int acc, const float *clamp)
 {
     const __m512 add = _mm512_set1_ps(bias);
     const __m512 v[3] = {v0, v1, v2};
@@ -30,7 +39,8 @@ INLINE void store_row(float *cr, const int nv, __m512 v0, __m512 v1, __m512 v2, 
             continue;
         const __mmask16 mk = lanes(cols - c0);
         const __m512 prev = acc ? _mm512_maskz_loadu_ps(mk, cr + c0) : add;
-        _mm512_mask_storeu_ps(cr + c0, mk, _mm512_add_ps(v[i], prev));
+        const __m512 r = _mm512_add_ps(v[i], prev);
+        _mm512_mask_storeu_ps(cr + c0, mk, clamp ? clamp_v(r, clamp) : r);
     }
 }
 
@@ -38,7 +48,8 @@ INLINE void store_row(float *cr, const int nv, __m512 v0, __m512 v1, __m512 v2, 
  * nv vectors of the B panel b (stride ldb per k); writes the first cols columns of c. The
  * accumulators are named variables (not an array) so that they stay in registers. */
 INLINE void tile(const int rows, const int nv, size_t kc, const float *a, const float *b,
-                 size_t ldb, float *c, size_t ldc, size_t cols, const float *bias, int acc)
+                 size_t ldb, float *c, size_t ldc, size_t cols, const float *bias, int acc,
+                 const float *clamp)
 {
 #define T3(r) __m512 t##r##0 = _mm512_setzero_ps(), t##r##1 = t##r##0, t##r##2 = t##r##0
     T3(0);
@@ -78,7 +89,7 @@ INLINE void tile(const int rows, const int nv, size_t kc, const float *a, const 
 #define STORE_ROW(r)                                                                               \
     if (rows > r)                                                                                  \
         store_row(c + (size_t)(r)*ldc, nv, t##r##0, t##r##1, t##r##2, cols, bias ? bias[r] : 0.0f, \
-                  acc);
+                  acc, clamp);
     STORE_ROW(0)
     STORE_ROW(1)
     STORE_ROW(2)
@@ -92,12 +103,13 @@ INLINE void tile(const int rows, const int nv, size_t kc, const float *a, const 
 
 /* One function per tile shape, so that each is register-allocated on its own. */
 typedef void (*tile_fn)(size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
-                        size_t cols, const float *bias, int acc);
+                        size_t cols, const float *bias, int acc, const float *clamp);
 #define DEF_TILE(R, V)                                                                             \
     static void tile_##R##x##V(size_t kc, const float *a, const float *b, size_t ldb, float *c,    \
-                               size_t ldc, size_t cols, const float *bias, int acc)                \
+                               size_t ldc, size_t cols, const float *bias, int acc,                \
+                               const float *clamp)                                                 \
     {                                                                                              \
-        tile(R, V, kc, a, b, ldb, c, ldc, cols, bias, acc);                                        \
+        tile(R, V, kc, a, b, ldb, c, ldc, cols, bias, acc, clamp);                                 \
     }                                                                                              \
     _Static_assert((R) <= MR && (V) <= NV, "tile larger than the panels")
 
@@ -123,28 +135,34 @@ static const tile_fn tiles[MR + 1][NV + 1] = {
 
 /* One A panel against one B panel: rows in [1, MR] split into 8, 4, 2, 1-row tiles. */
 static void panel_pair(size_t rows, size_t cols, size_t kc, const float *a, const float *b,
-                       size_t ldb, float *c, size_t ldc, const float *bias, int acc)
+                       size_t ldb, float *c, size_t ldc, const float *bias, int acc,
+                       const float *clamp)
 {
     const int nv = (int)((cols + 15) / 16);
     size_t r0 = 0;
     if (rows == MR) {
-        tiles[8][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[8][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
         return;
     }
     if (rows - r0 >= 4) {
-        tiles[4][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[4][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
         r0 += 4;
     }
     if (rows - r0 >= 2) {
-        tiles[2][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[2][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
         r0 += 2;
     }
     if (rows - r0 >= 1)
-        tiles[1][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc);
+        tiles[1][nv](kc, a + r0, b, ldb, c + r0 * ldc, ldc, cols, bias ? bias + r0 : NULL, acc,
+                     clamp);
 }
 
 static void block_avx512(size_t m, size_t n, size_t kc, const float *a, size_t a_ps, const float *b,
-                         size_t b_ps, size_t b_rs, float *c, size_t ldc, const float *bias, int acc)
+                         size_t b_ps, size_t b_rs, float *c, size_t ldc, const float *bias, int acc,
+                         const float *clamp)
 {
     /* B panel outer: one kc x NR panel of B is reused by every A panel of the block. */
     for (size_t j = 0; j < n; j += NR) {
@@ -152,7 +170,7 @@ static void block_avx512(size_t m, size_t n, size_t kc, const float *a, size_t a
         const float *bp = b + (j / NR) * b_ps;
         for (size_t i = 0; i < m; i += MR)
             panel_pair(m - i < MR ? m - i : MR, cols, kc, a + (i / MR) * a_ps, bp, b_rs,
-                       c + i * ldc + j, ldc, bias ? bias + i : NULL, acc);
+                       c + i * ldc + j, ldc, bias ? bias + i : NULL, acc, clamp);
     }
 }
 
@@ -209,7 +227,8 @@ INLINE void dw_plane(const hbg_dw_args *p, const float *pp, size_t pw, const flo
     do {                                                                                           \
         const int64_t row_ = oy + (i) / nv, col_ = ox + (i) % nv * 16;                             \
         if (row_ < p->ho && col_ < p->wo)                                                          \
-            _mm512_mask_storeu_ps(yp + row_ * p->wo + col_, lanes((size_t)(p->wo - col_)), a##i);  \
+            _mm512_mask_storeu_ps(yp + row_ * p->wo + col_, lanes((size_t)(p->wo - col_)),         \
+                                  p->clamp ? clamp_v(a##i, p->clamp) : a##i);                      \
     } while (0)
             DW_STORE(0);
             DW_STORE(1);
@@ -254,6 +273,67 @@ static void dwconv_avx512(const hbg_dw_args *p)
     }
 }
 
+/* 16 x 16 transpose in registers: after it r[k] holds column k of the 16 rows given. */
+INLINE void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int k = 0; k < 16; k += 2) { /* interleave row pairs: 32-bit */
+        t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 16; k += 4) { /* 64-bit pairs */
+        r[k] = _mm512_castpd_ps(
+            _mm512_unpacklo_pd(_mm512_castps_pd(t[k]), _mm512_castps_pd(t[k + 2])));
+        r[k + 1] = _mm512_castpd_ps(
+            _mm512_unpackhi_pd(_mm512_castps_pd(t[k]), _mm512_castps_pd(t[k + 2])));
+        r[k + 2] = _mm512_castpd_ps(
+            _mm512_unpacklo_pd(_mm512_castps_pd(t[k + 1]), _mm512_castps_pd(t[k + 3])));
+        r[k + 3] = _mm512_castpd_ps(
+            _mm512_unpackhi_pd(_mm512_castps_pd(t[k + 1]), _mm512_castps_pd(t[k + 3])));
+    }
+    for (int k = 0; k < 4; k++) { /* 128-bit lanes: rows k, 4+k, 8+k, 12+k */
+        t[k] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0x88);
+        t[k + 4] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0xDD);
+        t[k + 8] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0x88);
+        t[k + 12] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0xDD);
+    }
+    for (int k = 0; k < 4; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xDD);
+        r[k + 4] = _mm512_shuffle_f32x4(t[k + 4], t[k + 12], 0x88);
+        r[k + 12] = _mm512_shuffle_f32x4(t[k + 4], t[k + 12], 0xDD);
+    }
+}
+
+/* hbg_transpose_fn: 16 x 16 blocks in registers; the ragged edges by hbg_transpose_bias (the
+ * same add and clamp, so the result does not depend on the path). */
+static void transpose_avx512(const float *ct, size_t ldct, size_t n, size_t m, const float *bias,
+                             const float *clamp, float *y, size_t ldy)
+{
+    const size_t n16 = n / 16 * 16, m16 = m / 16 * 16;
+    for (size_t i0 = 0; i0 < n16; i0 += 16) {
+        for (size_t j0 = 0; j0 < m16; j0 += 16) {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++)
+                r[k] = _mm512_loadu_ps(ct + (i0 + (size_t)k) * ldct + j0);
+            transpose16(r);
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; k++) {
+                __m512 v = _mm512_add_ps(r[k], _mm512_set1_ps(bias ? bias[j0 + (size_t)k] : 0.0f));
+                if (clamp)
+                    v = clamp_v(v, clamp);
+                _mm512_storeu_ps(y + (j0 + (size_t)k) * ldy + i0, v);
+            }
+        }
+        if (m16 < m) /* the last m % 16 rows of y over these 16 columns */
+            hbg_transpose_bias(ct + i0 * ldct + m16, ldct, 16, m - m16, bias ? bias + m16 : NULL,
+                               clamp, y + m16 * ldy + i0, ldy);
+    }
+    if (n16 < n)
+        hbg_transpose_bias(ct + n16 * ldct, ldct, n - n16, m, bias, clamp, y + n16, ldy);
+}
+
 const hbg_fast_kernels hbg_fast_avx512 = {
     .isa = HBG_ISA_AVX512,
     .vec = 16,
@@ -263,6 +343,7 @@ const hbg_fast_kernels hbg_fast_avx512 = {
     .mc = 256,
     .nc = 384,
     .block = block_avx512,
+    .transpose = transpose_avx512,
     .dwconv = dwconv_avx512,
     .dw_rows = DW_ROWS,
     .dw_cols = DW_COLS,

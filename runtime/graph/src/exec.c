@@ -2,6 +2,7 @@
 #include "hbg/exec.h"
 #include "hbg/kernel.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,10 @@ struct hbg_exec {
     size_t scratch_size;
     int profile;
     uint64_t *ns;
+    int fuse;       /* hbg_exec_set_fusion */
+    int *fused;     /* per node: the Relu/Clip node fusable into it, or -1 */
+    float *clamp;   /* per node: {lo, hi} of that Relu/Clip */
+    char *absorbed; /* per node: 1 when it is the Relu/Clip of a fusable pair */
 };
 
 /* All buffers are 64-byte aligned so SIMD kernels may use aligned loads on tensor starts. */
@@ -57,6 +62,7 @@ static void kctx_of(hbg_exec *e, int i, hbg_kctx *k)
     k->n_out = n->n_out;
     k->scratch = e->scratch;
     k->need_value = -1;
+    k->clamp = NULL;
 }
 
 hbg_status hbg_kneed_value(hbg_kctx *k, int i, const char *what)
@@ -142,6 +148,76 @@ static hbg_status prepare_node(hbg_exec *e, int i, int *need_value)
     return HBG_OK;
 }
 
+/* Bounds of Relu/Clip node j into c[0..1] when known at prepare time (called before the run-time
+ * buffers are allocated, so data != NULL means a constant or folded value); 0 when not. */
+static int clamp_bounds(const hbg_graph *g, const hbg_node *nj, float *c)
+{
+    c[0] = -INFINITY;
+    c[1] = INFINITY;
+    if (nj->op == HBG_OP_RELU) {
+        c[0] = 0.0f;
+        return 1;
+    }
+    if (nj->op != HBG_OP_CLIP)
+        return 0;
+    if (hbg_graph_opset(g, "") < 11) {
+        c[0] = hbg_attr_float(nj, "min", -INFINITY);
+        c[1] = hbg_attr_float(nj, "max", INFINITY);
+        return 1;
+    }
+    for (int i = 1; i < nj->n_in && i < 3; i++) {
+        const hbg_tensor *b = nj->in[i] >= 0 ? g->tensors[nj->in[i]] : NULL;
+        if (!b)
+            continue;
+        if (!b->data || b->dtype != HBG_DT_F32 || hbg_tensor_numel(b) != 1)
+            return 0;
+        c[i - 1] = *(const float *)b->data;
+    }
+    return 1;
+}
+
+/* Find the Conv/Gemm -> Relu/Clip pairs that may run as one node: the producer's float output is
+ * read by the Relu/Clip only and is not a graph output, and the bounds are known. */
+static hbg_status find_fusions(hbg_exec *e)
+{
+    hbg_graph *g = e->g;
+    /* per tensor: number of reads (node inputs and graph outputs) and the last reading node */
+    int *readers = calloc((size_t)g->n_tensors + 1, sizeof *readers);
+    int *reader = calloc((size_t)g->n_tensors + 1, sizeof *reader);
+    if (!readers || !reader) {
+        free(readers);
+        free(reader);
+        return hbg_graph_fail(g, HBG_E_NOMEM, "out of memory");
+    }
+    for (int o = 0; o < g->n_outputs; o++)
+        readers[g->outputs[o]]++;
+    for (int j = 0; j < g->n_nodes; j++)
+        for (int q = 0; q < g->nodes[j].n_in; q++)
+            if (g->nodes[j].in[q] >= 0) {
+                readers[g->nodes[j].in[q]]++;
+                reader[g->nodes[j].in[q]] = j;
+            }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const hbg_node *n = &g->nodes[i];
+        e->fused[i] = -1;
+        if (e->folded[i] || n->n_out != 1 ||
+            !(hbg_op_impl_get(n->op)->flags & HBG_OPF_FUSE_CLAMP) ||
+            g->tensors[n->out[0]]->dtype != HBG_DT_F32 || readers[n->out[0]] != 1)
+            continue;
+        const int t = n->out[0], j = reader[t];
+        const hbg_node *nj = &g->nodes[j];
+        /* readers[t] == 1 with j == 0 and no input of node 0 being t: the reader is an output */
+        if (nj->n_in < 1 || nj->in[0] != t || e->folded[j] || nj->n_out != 1 ||
+            g->tensors[nj->out[0]]->dtype != HBG_DT_F32 || !clamp_bounds(g, nj, e->clamp + 2 * i))
+            continue;
+        e->fused[i] = j;
+        e->absorbed[j] = 1;
+    }
+    free(readers);
+    free(reader);
+    return HBG_OK;
+}
+
 hbg_status hbg_exec_create(hbg_graph *g, hbg_exec **out)
 {
     int need_value;
@@ -169,7 +245,11 @@ hbg_status hbg_exec_create_ex(hbg_graph *g, hbg_exec **out, int *need_value)
     e->ptrs = calloc(n_ptrs + 1, sizeof *e->ptrs);
     e->ptr_off = calloc((size_t)g->n_nodes + 1, sizeof *e->ptr_off);
     e->ns = calloc((size_t)g->n_nodes + 1, sizeof *e->ns);
-    if (!e->folded || !e->bufs || !e->ptrs || !e->ptr_off || !e->ns) {
+    e->fused = calloc((size_t)g->n_nodes + 1, sizeof *e->fused);
+    e->clamp = calloc(2 * (size_t)g->n_nodes + 2, sizeof *e->clamp);
+    e->absorbed = calloc((size_t)g->n_nodes + 1, 1);
+    if (!e->folded || !e->bufs || !e->ptrs || !e->ptr_off || !e->ns || !e->fused || !e->clamp ||
+        !e->absorbed) {
         hbg_graph_fail(g, st, "out of memory");
         goto fail;
     }
@@ -189,6 +269,8 @@ hbg_status hbg_exec_create_ex(hbg_graph *g, hbg_exec **out, int *need_value)
     for (int i = 0; i < g->n_nodes; i++)
         if ((st = prepare_node(e, i, need_value)) != HBG_OK)
             goto fail;
+    if ((st = find_fusions(e)) != HBG_OK)
+        goto fail;
     for (int i = 0; i < g->n_inputs; i++)
         if (!e->bufs[g->inputs[i]] && (st = alloc_tensor(e, g->inputs[i])) != HBG_OK)
             goto fail;
@@ -225,10 +307,18 @@ hbg_status hbg_exec_run(hbg_exec *e)
 {
     hbg_graph *g = e->g;
     for (int i = 0; i < g->n_nodes; i++) {
-        if (e->folded[i])
+        if (e->folded[i] || (e->fuse && e->absorbed[i])) {
+            e->ns[i] = 0;
             continue;
+        }
         hbg_kctx k;
         kctx_of(e, i, &k);
+        if (e->fuse && e->fused[i] >= 0) {
+            /* write the Relu/Clip's output directly, clamped */
+            const int j = e->fused[i];
+            k.out = e->ptrs + e->ptr_off[j] + g->nodes[j].n_in;
+            k.clamp = e->clamp + 2 * i;
+        }
         uint64_t t0 = e->profile ? now_ns() : 0;
         hbg_status st = hbg_op_impl_get(g->nodes[i].op)->run(&k);
         if (st != HBG_OK)
@@ -237,6 +327,11 @@ hbg_status hbg_exec_run(hbg_exec *e)
             e->ns[i] = now_ns() - t0;
     }
     return HBG_OK;
+}
+
+void hbg_exec_set_fusion(hbg_exec *e, int on)
+{
+    e->fuse = on;
 }
 
 void hbg_exec_set_profile(hbg_exec *e, int on)
@@ -265,6 +360,9 @@ void hbg_exec_free(hbg_exec *e)
     free(e->ptrs);
     free(e->ptr_off);
     free(e->ns);
+    free(e->fused);
+    free(e->clamp);
+    free(e->absorbed);
     free(e->scratch);
     free(e);
 }

@@ -35,6 +35,13 @@ hbg_status hbg_exec_create_ex(hbg_graph *g, hbg_exec **out, int *need_value);
  * out of range) are in g->err. */
 hbg_status hbg_exec_run(hbg_exec *e);
 
+/* Fusion (off by default): with on != 0, later runs execute a Conv or Gemm whose only reader is a
+ * Relu or Clip with bounds known at prepare time as one node, writing the clamped values straight
+ * into the Relu/Clip's output (results are identical). The Conv/Gemm's own output tensor is then
+ * not written: callers that read intermediate tensors (calibration, per-layer reports) must leave
+ * fusion off. */
+void hbg_exec_set_fusion(hbg_exec *e, int on);
+
 /* Release buffers; restores the graph's non-constant tensors to data == NULL. NULL is a no-op. */
 void hbg_exec_free(hbg_exec *e);
 

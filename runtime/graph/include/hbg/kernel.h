@@ -29,6 +29,11 @@ typedef struct hbg_kctx {
     int n_in, n_out;
     void *scratch;  /* node->scratch bytes, 64-byte aligned; NULL if none requested */
     int need_value; /* set by hbg_kneed_value: g->tensors index of a value infer needed, or -1 */
+    /* Run time of an op flagged HBG_OPF_FUSE_CLAMP only: NULL, or {lo, hi} of a Relu/Clip that
+     * the executor fused into this node. out[0] is then that node's output and every value v
+     * written to it must be clamped exactly as Clip does, after the whole computation:
+     * v < lo ? lo : v, then v > hi ? hi : v (NaN kept; lo may be -inf, hi +inf). */
+    const float *clamp;
 } hbg_kctx;
 
 typedef hbg_status (*hbg_infer_fn)(hbg_kctx *k);
@@ -38,6 +43,8 @@ enum {
     /* run() reads only the input shapes (Shape, Size): the node folds as soon as shapes are known
      */
     HBG_OPF_SHAPE_ONLY = 1u << 0,
+    /* run() honours hbg_kctx.clamp (float32 output 0): a following Relu/Clip may be fused */
+    HBG_OPF_FUSE_CLAMP = 1u << 1,
 };
 
 typedef struct hbg_op_impl {
