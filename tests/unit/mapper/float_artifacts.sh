@@ -12,8 +12,8 @@
 #
 # --config-template: copied to DIR/config.yaml with @MODELS@ replaced by --models (the YAML's
 # relative working_dir then lands in DIR); pass "-c config.yaml" among HB_MAPPER_ARGS.
-# --rc: the exit status hb_mapper must return (default 0; makertbin stops with 3 before compiling,
-# after the float, calibrated and quantized models). Exit 0 when everything matches, 1 otherwise.
+# --rc: the exit status hb_mapper must return (default 0). Exit 0 when everything matches, 1
+# otherwise.
 set -u
 
 fail() { echo "float_artifacts.sh: $*" >&2; exit 1; }
