@@ -37,6 +37,7 @@ calibration_parameters:
   cal_data_type: 'uint8'
   calibration_type: 'default'
 compiler_parameters:
+  compile_mode: 'latency'
   optimize_level: 'O3'
 YAML
 
