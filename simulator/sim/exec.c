@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels_ref.h"
 #include "sim_internal.h"
@@ -27,7 +28,7 @@ struct bpu_sim {
     const bpu_march *m;
     const bpu_kernels *k;
     uint8_t *sram; /* sram_bytes + SRAM_SLACK, 64-byte aligned */
-    int32_t *acc;  /* CONV accumulator band: sram_bytes elements (>= one output row) */
+    int32_t *acc;  /* CONV accumulator band: max(sram_bytes, 64 Ki) elements (>= one output row) */
     int32_t *bias; /* per-channel parameters of the current instruction */
     int32_t *mult;
     int32_t *shift;
@@ -35,7 +36,15 @@ struct bpu_sim {
     bpu_sched_ws ws;
     bpu_trace_fn trace;
     void *trace_user;
+    bpu_host_profile *prof; /* NULL: no host timing */
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
@@ -177,15 +186,28 @@ static bpu_status exec_conv(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
         return st;
     bpu_conv_geom g = {c->h,  c->w,  c->c,       c->k,        c->kh, c->kw, c->sh,     c->sw,
                        c->dh, c->dw, c->pad_top, c->pad_left, c->ho, c->wo, c->src_px, c->src_row};
+    bpu_conv_rq_fn fused = acc_in || acc_out ? NULL : dwise ? s->k->dwconv_rq : s->k->conv_rq;
+    const int8_t *src = (const int8_t *)(s->sram + c->src);
+    const int8_t *wgt = (const int8_t *)(s->sram + c->wgt);
+    if (fused) {
+        /* one call for the whole tile: no int32 band leaves the kernel */
+        bpu_conv_out o = {s->mult,   s->shift,  c->lo, c->hi, (int8_t *)(s->sram + c->dst),
+                          c->dst_px, c->dst_row};
+        uint64_t t0 = s->prof ? now_ns() : 0;
+        fused(&g, src, wgt, s->bias, 0, (int32_t)c->ho, &o, s->acc);
+        if (s->prof)
+            s->prof->conv_kernel_ns += now_ns() - t0;
+        return BPU_OK;
+    }
     bpu_conv_fn fn = dwise ? s->k->dwconv : s->k->conv;
     size_t row_elems = (size_t)c->wo * c->k;
     uint32_t band = (uint32_t)(BAND_ELEMS / row_elems);
     band = band == 0 ? 1 : band;
-    const int8_t *src = (const int8_t *)(s->sram + c->src);
-    const int8_t *wgt = (const int8_t *)(s->sram + c->wgt);
     for (uint32_t oy0 = 0; oy0 < c->ho; oy0 += band) {
         uint32_t oy1 = oy0 + band < c->ho ? oy0 + band : c->ho;
+        uint64_t t0 = s->prof ? now_ns() : 0;
         fn(&g, src, wgt, s->bias, (int32_t)oy0, (int32_t)oy1, s->acc);
+        uint64_t t1 = s->prof ? now_ns() : 0;
         for (uint32_t oy = oy0; oy < oy1; oy++) {
             int32_t *a = s->acc + (size_t)(oy - oy0) * row_elems;
             if (acc_in) {
@@ -202,6 +224,10 @@ static bpu_status exec_conv(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
                 s->k->requant(a, c->wo, c->k, s->mult, s->shift, c->lo, c->hi, (int8_t *)drow,
                               c->dst_px);
             }
+        }
+        if (s->prof) {
+            s->prof->conv_kernel_ns += t1 - t0;
+            s->prof->conv_requant_ns += now_ns() - t1;
         }
     }
     return BPU_OK;
@@ -244,9 +270,8 @@ static bpu_status exec_setbase(bpu_sim *s, const bpu_insn *in, int64_t index, bp
     return BPU_OK;
 }
 
-static bpu_status exec_one(void *user, const bpu_insn *in, int64_t index, bpu_error *err)
+static bpu_status exec_insn(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_error *err)
 {
-    bpu_sim *s = user;
     switch (in->opcode) {
     case BPU_OP_LOAD:
     case BPU_OP_STORE:
@@ -254,7 +279,7 @@ static bpu_status exec_one(void *user, const bpu_insn *in, int64_t index, bpu_er
     case BPU_OP_CONV:
         return exec_conv(s, in, index, err);
     case BPU_OP_EWISE:
-        bpu_ref_ewise(&in->u.ewise, in->flags, s->sram);
+        s->k->ewise(&in->u.ewise, in->flags, s->sram);
         return BPU_OK;
     case BPU_OP_POOL: {
         const bpu_pool_op *p = &in->u.pool;
@@ -264,7 +289,7 @@ static bpu_status exec_one(void *user, const bpu_insn *in, int64_t index, bpu_er
             if (st)
                 return st;
         }
-        bpu_ref_pool(p, in->flags, s->sram, s->mult, s->shift);
+        s->k->pool(p, in->flags, s->sram, s->mult, s->shift);
         return BPU_OK;
     }
     case BPU_OP_RESIZE:
@@ -298,6 +323,18 @@ static bpu_status exec_one(void *user, const bpu_insn *in, int64_t index, bpu_er
     }
 }
 
+static bpu_status exec_one(void *user, const bpu_insn *in, int64_t index, bpu_error *err)
+{
+    bpu_sim *s = user;
+    if (!s->prof)
+        return exec_insn(s, in, index, err);
+    uint64_t t0 = now_ns();
+    bpu_status st = exec_insn(s, in, index, err);
+    s->prof->op_ns[in->opcode < BPU_OP_COUNT ? in->opcode : BPU_OP_INVALID] += now_ns() - t0;
+    s->prof->insns++;
+    return st;
+}
+
 bpu_status bpu_sim_create(bpu_march_id march, const bpu_kernels *kernels, bpu_sim **out,
                           bpu_error *err)
 {
@@ -318,13 +355,26 @@ bpu_status bpu_sim_create(bpu_march_id march, const bpu_kernels *kernels, bpu_si
         goto nomem;
     s->march = march;
     s->m = m;
+    if (kernels && (!kernels->conv || !kernels->dwconv || !kernels->requant || !kernels->ewise ||
+                    !kernels->pool)) {
+        if (err) {
+            err->insn = -1;
+            snprintf(err->msg, sizeof(err->msg),
+                     "bpu_sim_create: kernel table %s lacks a required kernel (only conv_rq and "
+                     "dwconv_rq may be NULL)",
+                     kernels->name ? kernels->name : "?");
+        }
+        st = BPU_E_ARG;
+        goto fail;
+    }
     if (kernels)
         s->k = kernels;
     else if ((st = bpu_kernels_select(&s->k, err)))
         goto fail;
     /* the 64-byte-rounded size keeps aligned_alloc's size a multiple of the alignment */
     s->sram = aligned_alloc(64, m->sram_bytes + SRAM_SLACK);
-    s->acc = malloc((size_t)m->sram_bytes * sizeof(int32_t));
+    /* >= one output row, and the 64 Ki elements a fused kernel's scratch needs */
+    s->acc = malloc((m->sram_bytes > 65536u ? (size_t)m->sram_bytes : 65536u) * sizeof(int32_t));
     s->bias = malloc(BPU_MAX_CHANNEL * sizeof(int32_t));
     s->mult = malloc((size_t)BPU_MAX_TAPS * sizeof(int32_t));
     s->shift = malloc((size_t)BPU_MAX_TAPS * sizeof(int32_t));
@@ -386,6 +436,11 @@ void bpu_sim_set_trace(bpu_sim *s, bpu_trace_fn fn, void *user)
 {
     s->trace = fn;
     s->trace_user = user;
+}
+
+void bpu_sim_set_profile(bpu_sim *s, bpu_host_profile *prof)
+{
+    s->prof = prof;
 }
 
 bpu_status bpu_sim_run(bpu_sim *s, const bpu_program *p, bpu_counters *out, bpu_error *err)

@@ -1,8 +1,10 @@
-/* Every CONV / DEPTHWISE / requant kernel variant this machine can run, against the test's own
- * scalar model (unpacked weights, int64 sums, division-based rounding), on random shapes: odd
- * sizes, channel counts that are not multiples of any vector width, strides, dilations, every
- * combination of padding, output bands, extreme values (-128/127, wrapping biases), and garbage
- * bytes after every pixel (which must be multiplied by zero padding weights only). */
+/* Every CONV / DEPTHWISE / requant / fused CONV + requant / EWISE / POOL kernel variant this
+ * machine can run,
+ * against the test's own scalar model (unpacked weights, int64 sums, division-based rounding), on
+ * random shapes: odd sizes, channel counts that are not multiples of any vector width, strides,
+ * dilations, every combination of padding, output bands, extreme values (-128/127, wrapping
+ * biases), and garbage bytes after every pixel (which must be multiplied by zero padding weights
+ * only). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,6 +277,319 @@ static void test_conv_wide_rows(void **state)
     }
 }
 
+/* The fused CONV + requantiser kernels (conv_rq, dwconv_rq) of every variant that has them,
+ * against the model convolution requantised by the model requantiser, on the random shapes of
+ * make_case plus wide MobileNet-like rows (the depthwise one works in chunks of rows): random and
+ * extreme multipliers and shifts (M = 2^31 - 1, r = 1, 33 and 62; every r >= 33 in some cases, the
+ * short form of the AVX-512 requantiser), wrapping biases, all-extreme
+ * activations and weights, output pixels with gaps (which must stay untouched). */
+static int run_fused_case(rng *r, const bpu_kernels *k, const conv_case *t, int extreme,
+                          int shortform)
+{
+    const bpu_conv_geom *g = &t->g;
+    bpu_conv_rq_fn fn = t->dwise ? k->dwconv_rq : k->conv_rq;
+    int32_t *mult = malloc((size_t)g->k * sizeof(int32_t));
+    int32_t *shift = malloc((size_t)g->k * sizeof(int32_t));
+    for (int32_t i = 0; i < g->k; i++) {
+        mult[i] = extreme ? INT32_MAX : (int32_t)(0x40000000u + (rng_u32(r) & 0x3FFFFFFFu));
+        /* extreme 1: r = 1 and 62 mixed; 2: r = 33 and 62 (every r >= 33: the short form of the
+         * AVX-512 requantiser); else r in [10, 45], or [33, 40] in every third case */
+        shift[i] = extreme == 1   ? (i % 2 ? 1 : 62)
+                   : extreme == 2 ? (i % 2 ? 33 : 62)
+                                  : rng_range(r, shortform ? 33 : 10, shortform ? 40 : 45);
+    }
+    bpu_conv_out o;
+    o.mult = mult;
+    o.shift = shift;
+    o.lo = (int8_t)rng_range(r, -128, 0);
+    o.hi = (int8_t)rng_range(r, 0, 127);
+    o.dst_px = (size_t)g->k + (size_t)rng_range(r, 0, 5);
+    o.dst_row = o.dst_px * (size_t)g->wo + (size_t)rng_range(r, 0, 7);
+    size_t rows = (size_t)(t->oy1 - t->oy0), bytes = rows * o.dst_row;
+    int8_t *dst = malloc(bytes);
+    memset(dst, 0x5A, bytes);
+    o.dst = dst;
+    size_t scratch_n = (size_t)g->wo * g->k > 65536u ? (size_t)g->wo * g->k : 65536u;
+    int32_t *scratch = malloc(scratch_n * sizeof(int32_t));
+    fn(g, t->src, t->wpack, t->bias, t->oy0, t->oy1, &o, scratch);
+    int bad = 0;
+    for (int32_t oy = t->oy0; oy < t->oy1 && !bad; oy++) {
+        const int8_t *row = dst + (size_t)(oy - t->oy0) * o.dst_row;
+        for (int32_t ox = 0; ox < g->wo && !bad; ox++) {
+            for (size_t kk = 0; kk < o.dst_px; kk++) {
+                int32_t got = row[(size_t)ox * o.dst_px + kk];
+                int32_t want = kk < (size_t)g->k
+                                   ? model_requant64(model_conv_at(t, oy, ox, (int32_t)kk),
+                                                     mult[kk], (uint32_t)shift[kk], o.lo, o.hi)
+                                   : 0x5A; /* gap bytes untouched */
+                if (got != want) {
+                    print_error("%s %s_rq: h%d w%d c%d k%d kh%d kw%d s%d,%d d%d,%d at (%d,%d,%zu): "
+                                "got %d want %d\n",
+                                k->name, t->dwise ? "dw" : "conv", g->h, g->w, g->c, g->k, g->kh,
+                                g->kw, g->sh, g->sw, g->dh, g->dw, oy, ox, kk, got, want);
+                    bad = 1;
+                    break;
+                }
+            }
+        }
+    }
+    free(mult);
+    free(shift);
+    free(dst);
+    free(scratch);
+    return bad;
+}
+
+static void test_conv_fused(void **state)
+{
+    (void)state;
+    rng r = {0xF05EDull};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int dwise = 0; dwise < 2; dwise++) {
+            if (!(dwise ? k->dwconv_rq : k->conv_rq))
+                continue;
+            for (int i = 0; i < 240; i++) {
+                conv_case t;
+                int mode = i % 8 == 0 ? 1 : i % 8 == 1 ? 2 : 0;
+                make_case(&r, &t, dwise, mode);
+                if (i % 12 == 11) {
+                    /* a MobileNet-like wide layer: 3x3 (or 1x1), many rows per chunk and several
+                     * chunks */
+                    free_case(&t);
+                    memset(&t, 0, sizeof t);
+                    t.dwise = dwise;
+                    bpu_conv_geom *g = &t.g;
+                    g->kh = g->kw = dwise || i % 24 == 11 ? 3 : 1;
+                    g->sh = g->sw = rng_range(&r, 1, 2);
+                    g->dh = g->dw = 1;
+                    g->pad_top = g->pad_left = g->kh / 2;
+                    g->h = rng_range(&r, 8, 30);
+                    g->w = rng_range(&r, 20, 120);
+                    g->ho = (g->h + 2 * g->pad_top - g->kh) / g->sh + 1;
+                    g->wo = (g->w + 2 * g->pad_left - g->kw) / g->sw + 1;
+                    g->c = rng_range(&r, 1, 2) == 1 ? 32 : rng_range(&r, 1, 100);
+                    g->k = dwise ? g->c : rng_range(&r, 1, 80);
+                    g->src_px = (size_t)g->c;
+                    g->src_row = g->src_px * g->w;
+                    fill_case(&r, &t, mode);
+                    t.oy0 = 0;
+                    t.oy1 = g->ho;
+                }
+                int bad = run_fused_case(&r, k, &t,
+                                         i % 8 == 3   ? 1
+                                         : i % 8 == 5 ? 2
+                                                      : 0,
+                                         i % 3 == 0);
+                free_case(&t);
+                assert_int_equal(bad, 0);
+            }
+        }
+    }
+}
+
+/* EWISE and POOL of every variant against the test's model, in a private SRAM image: random
+ * tiles with pixel and row gaps, channel counts around the vector widths (8, 32), every operation
+ * (ADD, SUB, MUL, MAX, MIN, scalar src2, in place on src1), multipliers 0 .. 2^31 - 1 and shifts
+ * 1 .. 62 including the extremes, all-extreme activations (-128/127); POOL MAX and AVG (with and
+ * without counting padding) over windows with every padding, and a global 7x7 average. */
+#define VEC_SRAM (96u * 1024u)
+
+typedef struct vec_tile {
+    uint32_t px, row, base; /* bytes */
+} vec_tile;
+
+static vec_tile vec_place(rng *r, uint32_t *next, int32_t h, int32_t w, int32_t c)
+{
+    vec_tile t;
+    t.px = (uint32_t)c + (uint32_t)rng_range(r, 0, 3);
+    t.row = t.px * (uint32_t)w + (uint32_t)rng_range(r, 0, 5);
+    t.base = *next;
+    *next += t.row * (uint32_t)h + 64u;
+    return t;
+}
+
+static void vec_fill(rng *r, uint8_t *sram, int extreme)
+{
+    for (uint32_t i = 0; i < VEC_SRAM; i++)
+        sram[i] = (uint8_t)(extreme ? (rng_u32(r) & 1 ? 127 : 0x80) : rng_u32(r));
+}
+
+static int8_t model_ewise(uint32_t op, int64_t x1, int64_t x2, const bpu_ewise_op *e)
+{
+    uint32_t r = e->r;
+    switch (op) {
+    case BPU_EW_ADD:
+        return model_clamp(
+            model_floor_div_pow2(x1 * e->m1 + x2 * e->m2 + ((int64_t)1 << (r - 1)), r), e->lo,
+            e->hi);
+    case BPU_EW_SUB:
+        return model_clamp(
+            model_floor_div_pow2(x1 * e->m1 - x2 * e->m2 + ((int64_t)1 << (r - 1)), r), e->lo,
+            e->hi);
+    case BPU_EW_MUL:
+        return model_clamp(model_floor_div_pow2(x1 * x2 * e->m1 + ((int64_t)1 << (r - 1)), r),
+                           e->lo, e->hi);
+    case BPU_EW_MAX:
+        return model_clamp(x1 > x2 ? x1 : x2, e->lo, e->hi);
+    default:
+        return model_clamp(x1 < x2 ? x1 : x2, e->lo, e->hi);
+    }
+}
+
+static void test_ewise_variants(void **state)
+{
+    (void)state;
+    uint8_t *sram = malloc(VEC_SRAM), *before = malloc(VEC_SRAM);
+    rng r = {0xE3153ull};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int it = 0; it < 400; it++) {
+            bpu_ewise_op e;
+            memset(&e, 0, sizeof e);
+            uint32_t op = (uint32_t)(it % BPU_EW_COUNT);
+            uint32_t flags = op | (it % 7 == 6 ? BPU_EWISE_SCALAR2 : 0u);
+            int32_t h = rng_range(&r, 1, 4), w = rng_range(&r, 1, 9);
+            int32_t c = it % 3 ? rng_range(&r, 1, 100) : 8 * rng_range(&r, 1, 8);
+            uint32_t next = 0;
+            vec_tile a = vec_place(&r, &next, h, w, c);
+            vec_tile b = (flags & BPU_EWISE_SCALAR2) ? vec_place(&r, &next, h, w, 1)
+                                                     : vec_place(&r, &next, h, w, c);
+            int inplace = it % 5 == 4;
+            vec_tile d = inplace ? a : vec_place(&r, &next, h, w, c);
+            assert_true(next <= VEC_SRAM);
+            e.src1 = a.base, e.src1_px = (uint16_t)a.px, e.src1_row = a.row;
+            e.src2 = b.base, e.src2_px = (uint16_t)b.px, e.src2_row = b.row;
+            e.dst = d.base, e.dst_px = (uint16_t)d.px, e.dst_row = d.row;
+            e.h = (uint16_t)h, e.w = (uint16_t)w, e.c = (uint16_t)c;
+            int extreme = it % 4 == 1;
+            e.m1 = extreme ? 0x7FFFFFFFu : rng_u32(&r) >> 1;
+            e.m2 = extreme ? (it % 8 == 1 ? 0u : 0x7FFFFFFFu) : rng_u32(&r) >> 1;
+            e.r = (uint8_t)(extreme ? (it % 8 == 1 ? 1 : 62) : rng_range(&r, 20, 40));
+            if (op == BPU_EW_MAX || op == BPU_EW_MIN)
+                e.m1 = e.m2 = e.r = 0; /* as the validator requires */
+            e.lo = (int8_t)rng_range(&r, -128, 0);
+            e.hi = (int8_t)rng_range(&r, 0, 127);
+            vec_fill(&r, sram, it % 6 == 2);
+            memcpy(before, sram, VEC_SRAM);
+            k->ewise(&e, flags, sram);
+            for (int32_t y = 0; y < h; y++)
+                for (int32_t x = 0; x < w; x++)
+                    for (int32_t ch = 0; ch < c; ch++) {
+                        const int8_t *pa = (const int8_t *)before + a.base + y * a.row + x * a.px;
+                        const int8_t *pb = (const int8_t *)before + b.base + y * b.row + x * b.px;
+                        int8_t want = model_ewise(op, pa[ch],
+                                                  (flags & BPU_EWISE_SCALAR2) ? pb[0] : pb[ch], &e);
+                        size_t at = d.base + (size_t)y * d.row + (size_t)x * d.px + (size_t)ch;
+                        if ((int8_t)sram[at] != want)
+                            print_error("%s ewise op %u flags %u h%d w%d c%d m1 %u m2 %u r %u at "
+                                        "(%d,%d,%d): got %d want %d\n",
+                                        k->name, op, flags, h, w, c, e.m1, e.m2, e.r, y, x, ch,
+                                        (int8_t)sram[at], want);
+                        assert_int_equal((int8_t)sram[at], want);
+                        sram[at] = before[at]; /* so that only dst bytes may differ below */
+                    }
+            assert_memory_equal(sram, before, VEC_SRAM);
+        }
+    }
+    free(sram);
+    free(before);
+}
+
+static void test_pool_variants(void **state)
+{
+    (void)state;
+    uint8_t *sram = malloc(VEC_SRAM), *before = malloc(VEC_SRAM);
+    int32_t mult[64], shift[64]; /* kh * kw <= 49 here */
+    rng r = {0x9001ull};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int it = 0; it < 300; it++) {
+            bpu_pool_op p;
+            memset(&p, 0, sizeof p);
+            uint32_t flags = it % 2 ? BPU_POOL_AVG : 0u;
+            if (it % 4 == 3)
+                flags |= BPU_POOL_COUNT_PAD;
+            int global = it % 10 == 9;
+            p.kh = (uint8_t)(global ? 7 : rng_range(&r, 1, 4));
+            p.kw = (uint8_t)(global ? 7 : rng_range(&r, 1, 4));
+            p.sh = (uint8_t)rng_range(&r, 1, 3);
+            p.sw = (uint8_t)rng_range(&r, 1, 3);
+            p.pad_top = (uint8_t)(global ? 0 : rng_range(&r, 0, p.kh - 1));
+            p.pad_left = (uint8_t)(global ? 0 : rng_range(&r, 0, p.kw - 1));
+            p.pad_bottom = (uint8_t)(global ? 0 : rng_range(&r, 0, p.kh - 1));
+            p.pad_right = (uint8_t)(global ? 0 : rng_range(&r, 0, p.kw - 1));
+            p.h = (uint16_t)(global ? 7 : rng_range(&r, p.kh, p.kh + 6));
+            p.w = (uint16_t)(global ? 7 : rng_range(&r, p.kw, p.kw + 8));
+            p.c = (uint16_t)(global   ? 64
+                             : it % 3 ? rng_range(&r, 1, 100)
+                                      : 32 * rng_range(&r, 1, 3));
+            p.ho = (uint16_t)((p.h + p.pad_top + p.pad_bottom - p.kh) / p.sh + 1);
+            p.wo = (uint16_t)((p.w + p.pad_left + p.pad_right - p.kw) / p.sw + 1);
+            p.lo = (int8_t)rng_range(&r, -128, 0);
+            p.hi = (int8_t)rng_range(&r, 0, 127);
+            uint32_t next = 0;
+            vec_tile s = vec_place(&r, &next, p.h, p.w, p.c);
+            vec_tile d = vec_place(&r, &next, p.ho, p.wo, p.c);
+            assert_true(next <= VEC_SRAM);
+            p.src = s.base, p.src_px = (uint16_t)s.px, p.src_row = s.row;
+            p.dst = d.base, p.dst_px = (uint16_t)d.px, p.dst_row = d.row;
+            int extreme = it % 6 == 1;
+            for (int32_t i = 0; i < p.kh * p.kw; i++) {
+                mult[i] =
+                    extreme ? INT32_MAX : (int32_t)(0x40000000u + (rng_u32(&r) & 0x3FFFFFFFu));
+                shift[i] = extreme ? (i % 2 ? 1 : 62) : rng_range(&r, 25, 36);
+            }
+            vec_fill(&r, sram, it % 5 == 2);
+            memcpy(before, sram, VEC_SRAM);
+            k->pool(&p, flags, sram, mult, shift);
+            for (int32_t oy = 0; oy < p.ho; oy++)
+                for (int32_t ox = 0; ox < p.wo; ox++)
+                    for (int32_t ch = 0; ch < p.c; ch++) {
+                        int64_t acc = (flags & BPU_POOL_AVG) ? 0 : -128;
+                        int32_t n = 0;
+                        for (int32_t ky = 0; ky < p.kh; ky++)
+                            for (int32_t kx = 0; kx < p.kw; kx++) {
+                                int32_t iy = oy * p.sh + ky - p.pad_top;
+                                int32_t ix = ox * p.sw + kx - p.pad_left;
+                                if (iy < 0 || ix < 0 || iy >= p.h || ix >= p.w)
+                                    continue;
+                                int8_t x8 = (int8_t)before[s.base + (size_t)iy * s.row +
+                                                           (size_t)ix * s.px + (size_t)ch];
+                                n++;
+                                if (flags & BPU_POOL_AVG)
+                                    acc += x8;
+                                else if (x8 > acc)
+                                    acc = x8;
+                            }
+                        if (flags & BPU_POOL_COUNT_PAD)
+                            n = p.kh * p.kw;
+                        int8_t want = (flags & BPU_POOL_AVG)
+                                          ? model_requant64(acc, mult[n - 1],
+                                                            (uint32_t)shift[n - 1], p.lo, p.hi)
+                                          : model_clamp(acc, p.lo, p.hi);
+                        size_t at = d.base + (size_t)oy * d.row + (size_t)ox * d.px + (size_t)ch;
+                        if ((int8_t)sram[at] != want)
+                            print_error("%s pool flags %u k%dx%d s%d,%d c%d at (%d,%d,%d): got %d "
+                                        "want %d\n",
+                                        k->name, flags, p.kh, p.kw, p.sh, p.sw, p.c, oy, ox, ch,
+                                        (int8_t)sram[at], want);
+                        assert_int_equal((int8_t)sram[at], want);
+                        sram[at] = before[at];
+                    }
+            assert_memory_equal(sram, before, VEC_SRAM);
+        }
+    }
+    free(sram);
+    free(before);
+}
+
 static void test_requant_variants(void **state)
 {
     (void)state;
@@ -295,7 +610,11 @@ static void test_requant_variants(void **state)
             for (int32_t i = 0; i < kc; i++) {
                 m[i] =
                     it % 4 == 1 ? INT32_MAX : (int32_t)(0x40000000u + (rng_u32(&r) & 0x3FFFFFFFu));
-                s[i] = it % 4 == 1 ? (i % 2 ? 1 : 62) : rng_range(&r, 1, 62);
+                /* every r >= 33 in every third case (the short form of the AVX-512
+                 * requantiser), 33 and 62 among the extremes */
+                s[i] = it % 4 == 1   ? (it % 8 == 1 ? (i % 2 ? 1 : 62) : (i % 2 ? 33 : 62))
+                       : it % 3 == 0 ? rng_range(&r, 33, it % 2 ? 40 : 62)
+                                     : rng_range(&r, 1, 62);
             }
             int8_t lo = (int8_t)rng_range(&r, -128, 0), hi = (int8_t)rng_range(&r, 0, 127);
             memset(dst, 0x5A, (size_t)n * px);
@@ -366,7 +685,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_normal),        cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_every_padding), cmocka_unit_test(test_conv_wide_rows),
-        cmocka_unit_test(test_requant_variants),   cmocka_unit_test(test_variant_selection),
+        cmocka_unit_test(test_conv_fused),         cmocka_unit_test(test_requant_variants),
+        cmocka_unit_test(test_ewise_variants),     cmocka_unit_test(test_pool_variants),
+        cmocka_unit_test(test_variant_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

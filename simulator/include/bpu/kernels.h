@@ -1,8 +1,9 @@
 /* Host kernels of the BPU compute instructions. The CONV kernel and the int32 -> int8 requantiser
  * have a plain-C reference, x86 SIMD variants (AVX2, AVX-512 VNNI) and aarch64 NEON variants
- * (Armv8.0, dot product) with the same signature (ARCHITECTURE 5); one variant table is chosen once
- * when a simulator is created. Every variant is bit-exact with the reference for every input
- * (tests/simulator/test_bpu_kernels). */
+ * (Armv8.0, dot product) with the same signature (ARCHITECTURE 5); AVX-512 VNNI also fuses the
+ * requantiser into CONV, and the x86 variants have AVX2 EWISE and POOL kernels. One variant table
+ * is chosen once when a simulator is created. Every variant is bit-exact with the reference for
+ * every input (tests/simulator/test_bpu_kernels). */
 #ifndef BPU_KERNELS_H
 #define BPU_KERNELS_H
 
@@ -35,11 +36,41 @@ typedef void (*bpu_requant_fn)(const int32_t *acc, int32_t n, int32_t k, const i
                                const int32_t *shift, int8_t lo, int8_t hi, int8_t *dst,
                                size_t dst_px);
 
+/* The requantised int8 output of a fused CONV: output pixel (oy, ox), channel kk is written at
+ * dst + (oy - oy0) * dst_row + ox * dst_px + kk; bytes between pixels are left untouched. */
+typedef struct bpu_conv_out {
+    const int32_t *mult;  /* k entries, each in [2^30, 2^31) */
+    const int32_t *shift; /* k entries, each in [1, 62] */
+    int8_t lo, hi;        /* clamp, lo <= hi */
+    int8_t *dst;          /* output pixel (oy0, 0); must not overlap src, wgt or bias */
+    size_t dst_px, dst_row;
+} bpu_conv_out;
+
+/* CONV with the requantiser fused into its output: for rows [oy0, oy1), the byte of (oy, ox, kk)
+ * is bpu_requant(a, mult[kk], shift[kk], lo, hi) where a is what bpu_conv_fn would leave in acc.
+ * scratch: max(64 Ki, wo * k) int32 in which the kernel may stage cache-sized chunks of
+ * accumulators (its contents afterwards are unspecified). */
+typedef void (*bpu_conv_rq_fn)(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                               const int32_t *bias, int32_t oy0, int32_t oy1, const bpu_conv_out *o,
+                               int32_t *scratch);
+
+/* EWISE and POOL over a whole instruction tile: decoded fields, the SRAM base (every address
+ * proven in bounds by the validator) and, for POOL AVG, one requantiser per window count n
+ * (mult[n - 1], shift[n - 1]), range-checked by the executor. Semantics: docs/bpu-isa.md. */
+typedef void (*bpu_ewise_fn)(const bpu_ewise_op *e, uint32_t flags, uint8_t *sram);
+typedef void (*bpu_pool_fn)(const bpu_pool_op *p, uint32_t flags, uint8_t *sram,
+                            const int32_t *mult, const int32_t *shift);
+
 typedef struct bpu_kernels {
     const char *name; /* "ref", "avx2", "avx512vnni", "neon", "neondot" (the HB_ISA spelling) */
     bpu_conv_fn conv;
     bpu_conv_fn dwconv;
     bpu_requant_fn requant;
+    /* fused CONV + requantiser (NULL: the executor calls conv/dwconv, then requant, per band) */
+    bpu_conv_rq_fn conv_rq;
+    bpu_conv_rq_fn dwconv_rq;
+    bpu_ewise_fn ewise; /* x86 variants: AVX2; aarch64: the reference */
+    bpu_pool_fn pool;
 } bpu_kernels;
 
 typedef enum bpu_isa {

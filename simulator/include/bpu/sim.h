@@ -70,6 +70,20 @@ bpu_status bpu_sim_set_segment(bpu_sim *s, uint32_t seg, uint8_t *base, size_t s
 /* Optional per-instruction trace (fn NULL switches it off). */
 void bpu_sim_set_trace(bpu_sim *s, bpu_trace_fn fn, void *user);
 
+/* Host time of the functional executor, for benchmarks (tests/bench/bench_sim_network). Every field
+ * is nanoseconds of CLOCK_MONOTONIC, added to by each run while the profile is attached. */
+typedef struct bpu_host_profile {
+    uint64_t op_ns[BPU_OP_COUNT]; /* whole execution of each instruction class */
+    uint64_t conv_kernel_ns;      /* of op_ns[BPU_OP_CONV]: the CONV kernel calls (with any fused
+                                     requantisation) */
+    uint64_t conv_requant_ns;     /* of op_ns[BPU_OP_CONV]: separate requantiser passes */
+    uint64_t insns;               /* instructions executed */
+} bpu_host_profile;
+
+/* Attach a profile (NULL detaches). Timing each instruction costs host time itself: measure the
+ * total of unprofiled runs separately. */
+void bpu_sim_set_profile(bpu_sim *s, bpu_host_profile *prof);
+
 /* Execute a program (its march must be the simulator's). Faults (DDR access outside a segment,
  * illegal parameter records in SRAM) stop the run with BPU_E_FAULT naming the instruction. */
 bpu_status bpu_sim_run(bpu_sim *s, const bpu_program *p, bpu_counters *out, bpu_error *err);

@@ -16,6 +16,55 @@
 #define PX_BLOCK 6 /* output pixels per micro-tile */
 #define KV_BLOCK 4 /* 16-channel vectors per micro-tile (64 output channels) */
 
+/* Requantiser constants of 16 channels: M of the even and odd lanes, r, and the rounding term
+ * 2^(r-1), each in 64-bit lanes (masked-off channels: M = r = 0, never stored); for the short
+ * form (every r >= 33), r - 32 and 2^(r-33) in 32-bit lanes. */
+typedef struct rq_consts {
+    __m512i mv, m_odd, r_even, r_odd, rnd_even, rnd_odd;
+    __m512i r32, rnd32;
+    int high; /* every channel has r >= 33: the short form applies */
+} rq_consts;
+
+static inline void rq_setup(rq_consts *q, const int32_t *mult, const int32_t *shift, __mmask16 m)
+{
+    const __m512i one = _mm512_set1_epi64(1), low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    __m512i rv = _mm512_maskz_loadu_epi32(m, shift);
+    q->mv = _mm512_maskz_loadu_epi32(m, mult);
+    q->m_odd = _mm512_srli_epi64(q->mv, 32);
+    q->r_even = _mm512_and_si512(rv, low32);
+    q->r_odd = _mm512_srli_epi64(rv, 32);
+    q->rnd_even = _mm512_sllv_epi64(one, _mm512_sub_epi64(q->r_even, one));
+    q->rnd_odd = _mm512_sllv_epi64(one, _mm512_sub_epi64(q->r_odd, one));
+    /* counts outside [0, 31] give 0 in masked-off lanes, which are never stored */
+    q->r32 = _mm512_sub_epi32(rv, _mm512_set1_epi32(32));
+    q->rnd32 = _mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_sub_epi32(rv, _mm512_set1_epi32(33)));
+    q->high = _mm512_mask_cmplt_epi32_mask(m, rv, _mm512_set1_epi32(33)) == 0;
+}
+
+/* 16 accumulators -> 16 int8: 32x32 -> 64-bit products on even and odd lanes separately,
+ * rounding add, arithmetic shift (or the short form below); each half narrowed to int8 with signed
+ * saturation (vpmovsqb), bytes re-interleaved, then clamped to [lo, hi] (vlo, vhi: bytes). The
+ * saturation cannot change a result: clamping to [-128, 127] and then to [lo, hi], a sub-range, is
+ * clamping to [lo, hi]. */
+static inline __m128i rq16(__m512i a, const rq_consts *q, __m128i vlo, __m128i vhi)
+{
+    __m512i pe = _mm512_mul_epi32(a, q->mv);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), q->m_odd);
+    if (q->high) {
+        /* Short form, r >= 33, s = r - 32: with P = acc * M = H * 2^32 + L (0 <= L < 2^32),
+         * (P + 2^(r-1)) >> r = (H + 2^(s-1)) >> s exactly (L cannot carry into a multiple of
+         * 2^s), and |H| <= 2^30, 2^(s-1) <= 2^29 keep the sum inside int32. H of the even lanes
+         * moves down from their products' upper halves; the odd lanes' are in place. */
+        __m512i h = _mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(pe, 32), po);
+        h = _mm512_srav_epi32(_mm512_add_epi32(h, q->rnd32), q->r32);
+        return _mm_min_epi8(_mm_max_epi8(_mm512_cvtsepi32_epi8(h), vlo), vhi);
+    }
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, q->rnd_even), q->r_even);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, q->rnd_odd), q->r_odd);
+    __m128i v = _mm_unpacklo_epi8(_mm512_cvtsepi64_epi8(pe), _mm512_cvtsepi64_epi8(po));
+    return _mm_min_epi8(_mm_max_epi8(v, vlo), vhi);
+}
+
 typedef struct tile_ctx {
     const bpu_conv_geom *g;
     const int8_t *src;
@@ -28,6 +77,8 @@ typedef struct tile_ctx {
      * 4-channel group (tap-major, as the weights) from a pixel's window origin; else NULL */
     const ptrdiff_t *goff;
     int32_t groups;
+    const bpu_conv_out *o; /* fused requantiser (acc unused), or NULL */
+    const rq_consts *rq;   /* its constants, per 16-channel vector of the block */
 } tile_ctx;
 
 #define GROUPS_MAX 512
@@ -118,6 +169,23 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP, int32_t NK)
     }
 store:;
     int32_t k = g->k;
+    if (t->o) {
+        const __m128i vlo = _mm_set1_epi8(t->o->lo), vhi = _mm_set1_epi8(t->o->hi);
+        for (int32_t p = 0; p < NP; p++) {
+            int32_t q = pix + p;
+            int8_t *d = t->o->dst + (size_t)(q / g->wo) * t->o->dst_row +
+                        (size_t)(q % g->wo) * t->o->dst_px + (size_t)t->kv0 * 16;
+            for (int32_t j = 0; j < NK; j++) {
+                int32_t left = k - (t->kv0 + j) * 16;
+                __m128i v = rq16(acc[p][j], &t->rq[j], vlo, vhi);
+                if (left >= 16)
+                    _mm_storeu_si128((__m128i *)(void *)(d + 16 * j), v);
+                else
+                    _mm_mask_storeu_epi8(d + 16 * j, (__mmask16)((1u << left) - 1u), v);
+            }
+        }
+        return;
+    }
     for (int32_t p = 0; p < NP; p++) {
         int32_t *out = t->acc + (size_t)(pix + p) * k + (size_t)t->kv0 * 16;
         for (int32_t j = 0; j < NK; j++) {
@@ -160,8 +228,9 @@ static void band_block(const tile_ctx *t, int32_t oy0, int32_t npix, int32_t nk)
 /* Few input channels (the first layer: 3) take the flat group loop of tile(): an im2col copy
  * would pack 3-channel taps tighter (7 groups of 4 bytes instead of 9 for 3x3x3) but measured
  * slower, the copy costing more than it saves. */
-void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
-                         const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
+static void conv_impl(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                      const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc,
+                      const bpu_conv_out *o)
 {
     int32_t c4 = (g->c + 3) / 4;
     int32_t k16 = (g->k + BPU_WGT_KPACK - 1) / BPU_WGT_KPACK * BPU_WGT_KPACK;
@@ -175,7 +244,8 @@ void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t
         goff[grp] = (ptrdiff_t)(tap / g->kw) * g->dh * (ptrdiff_t)g->src_row +
                     (ptrdiff_t)(tap % g->kw) * g->dw * (ptrdiff_t)g->src_px + 4 * (grp % c4);
     }
-    tile_ctx t = {g, src, wgt, c4, k16, 0, corr, acc, flat ? goff : NULL, groups};
+    rq_consts rq[KV_BLOCK];
+    tile_ctx t = {g, src, wgt, c4, k16, 0, corr, acc, flat ? goff : NULL, groups, o, rq};
     for (int32_t kv0 = 0; kv0 < k16 / 16; kv0 += KV_BLOCK) {
         int32_t nk = k16 / 16 - kv0 < KV_BLOCK ? k16 / 16 - kv0 : KV_BLOCK;
         /* corr = bias - 128 * sum(w) (mod 2^32), the sums taken by vpdpbusd itself with u = 128
@@ -191,10 +261,28 @@ void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t
             __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
             __m512i b = _mm512_maskz_loadu_epi32(m, bias + (size_t)(kv0 + j) * 16);
             _mm512_storeu_si512(corr + 16 * j, _mm512_sub_epi32(b, sum));
+            if (o)
+                rq_setup(&rq[j], o->mult + (size_t)(kv0 + j) * 16,
+                         o->shift + (size_t)(kv0 + j) * 16, m);
         }
         t.kv0 = kv0;
         band_block(&t, oy0, (oy1 - oy0) * g->wo, nk);
     }
+}
+
+void bpu_avx512vnni_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                         const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    conv_impl(g, src, wgt, bias, oy0, oy1, acc, NULL);
+}
+
+/* Fused: each micro-tile's accumulators are requantised in registers and stored as int8. */
+void bpu_avx512vnni_conv_rq(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                            const int32_t *bias, int32_t oy0, int32_t oy1, const bpu_conv_out *o,
+                            int32_t *scratch)
+{
+    (void)scratch;
+    conv_impl(g, src, wgt, bias, oy0, oy1, NULL, o);
 }
 
 /* DEPTHWISE, packed path (kernel rows <= 8, columns <= 16): 4 kernel rows per 32-bit lane, so
@@ -586,39 +674,44 @@ void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *
     }
 }
 
-/* Requantiser, 16 channels per step: 32x32 -> 64-bit products on even and odd lanes separately,
- * rounding add, arithmetic shift, clamp in 64 bits, narrow (values already in [lo, hi]). */
+/* Requantiser, 16 channels per step (rq16). */
 void bpu_avx512_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t *mult,
                         const int32_t *shift, int8_t lo, int8_t hi, int8_t *dst, size_t dst_px)
 {
-    const __m512i one = _mm512_set1_epi64(1);
-    const __m512i vlo = _mm512_set1_epi64(lo), vhi = _mm512_set1_epi64(hi);
-    const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m128i vlo = _mm_set1_epi8(lo), vhi = _mm_set1_epi8(hi);
     for (int32_t kk = 0; kk < k; kk += 16) {
         int32_t left = k - kk;
         __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-        __m512i mv = _mm512_maskz_loadu_epi32(m, mult + kk);
-        __m512i rv = _mm512_maskz_loadu_epi32(m, shift + kk);
-        __m512i m_odd = _mm512_srli_epi64(mv, 32);
-        __m512i r_even = _mm512_and_si512(rv, low32), r_odd = _mm512_srli_epi64(rv, 32);
-        __m512i rnd_even = _mm512_sllv_epi64(one, _mm512_sub_epi64(r_even, one));
-        __m512i rnd_odd = _mm512_sllv_epi64(one, _mm512_sub_epi64(r_odd, one));
+        rq_consts q;
+        rq_setup(&q, mult + kk, shift + kk, m);
         for (int32_t p = 0; p < n; p++) {
             /* masked loads and stores are slow on some cores: only for the channel tail */
             __m512i a = left >= 16 ? _mm512_loadu_si512(acc + (size_t)p * k + kk)
                                    : _mm512_maskz_loadu_epi32(m, acc + (size_t)p * k + kk);
-            __m512i pe = _mm512_mul_epi32(a, mv);
-            __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m_odd);
-            pe = _mm512_srav_epi64(_mm512_add_epi64(pe, rnd_even), r_even);
-            po = _mm512_srav_epi64(_mm512_add_epi64(po, rnd_odd), r_odd);
-            pe = _mm512_min_epi64(_mm512_max_epi64(pe, vlo), vhi);
-            po = _mm512_min_epi64(_mm512_max_epi64(po, vlo), vhi);
-            __m512i v = _mm512_mask_blend_epi32((__mmask16)0xAAAA, pe, _mm512_slli_epi64(po, 32));
+            __m128i v = rq16(a, &q, vlo, vhi);
             if (left >= 16)
-                _mm_storeu_si128((__m128i *)(void *)(dst + (size_t)p * dst_px + kk),
-                                 _mm512_cvtepi32_epi8(v));
+                _mm_storeu_si128((__m128i *)(void *)(dst + (size_t)p * dst_px + kk), v);
             else
-                _mm_mask_storeu_epi8(dst + (size_t)p * dst_px + kk, m, _mm512_cvtepi32_epi8(v));
+                _mm_mask_storeu_epi8(dst + (size_t)p * dst_px + kk, m, v);
         }
+    }
+}
+
+/* DEPTHWISE fused: rows in chunks whose int32 accumulators (<= 32 KiB, at least two rows for the
+ * paired path while they fit the scratch) stay in the L1 cache, each requantised right after. */
+void bpu_avx512_dwconv_rq(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                          const int32_t *bias, int32_t oy0, int32_t oy1, const bpu_conv_out *o,
+                          int32_t *scratch)
+{
+    size_t row = (size_t)g->wo * g->k;
+    int32_t rows = (int32_t)(8192u / row);
+    if (rows < 2)
+        rows = 2 * row <= 65536u ? 2 : 1;
+    for (int32_t y = oy0; y < oy1; y += rows) {
+        int32_t y1 = y + rows < oy1 ? y + rows : oy1;
+        bpu_avx512_dwconv(g, src, wgt, bias, y, y1, scratch);
+        for (int32_t r = y; r < y1; r++)
+            bpu_avx512_requant(scratch + (size_t)(r - y) * row, g->wo, g->k, o->mult, o->shift,
+                               o->lo, o->hi, o->dst + (size_t)(r - oy0) * o->dst_row, o->dst_px);
     }
 }

@@ -1,0 +1,185 @@
+/* AVX2 variants of the EWISE and POOL vector kernels (same signatures and results as vec_ref.c;
+ * used by the avx2 and avx512vnni tables). Integer arithmetic only, exact:
+ *   EWISE ADD/SUB: x1*M1 +- x2*M2 in 64-bit lanes (|.| < 2^39), rounding add, arithmetic shift by
+ *     the instruction's r emulated with a logical shift ((v + 2^63) >>> r) - 2^(63-r), clamp in
+ *     64 bits, narrow values already in [lo, hi]; MAX/MIN: byte max/min then the byte clamp.
+ *   POOL MAX: byte max over the window; AVG: int32 sums over the window (at most 255 * 255 taps of
+ *     |x| <= 128: far from wrapping), then the scalar requantiser (bpu_requant) per channel.
+ * EWISE MUL and the SCALAR2 form take the reference kernel, as do channels past the last whole
+ * vector (8 for EWISE ADD/SUB, 32 otherwise) of each pixel. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels_ref.h"
+#include "kernels_x86.h"
+
+#include "bpu/numerics.h"
+
+static int8_t *at8(uint8_t *sram, uint32_t base, size_t row, size_t px, int32_t y, int32_t x)
+{
+    return (int8_t *)(sram + base + (size_t)y * row + (size_t)x * px);
+}
+
+static inline __m256i load32(const int8_t *p)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+
+static inline void store32(int8_t *p, __m256i v)
+{
+    _mm256_storeu_si256((__m256i *)(void *)p, v);
+}
+
+/* 4 int64 lanes: (v + 2^(r-1)) >> r (arithmetic), r in [1, 62], |v| < 2^62. sr: the count r;
+ * bias: 2^63 (flips the sign bit so the logical shift sees v + 2^63 >= 0); fix: 2^(63-r). */
+static inline __m256i round_shift4(__m256i v, __m256i rnd, __m128i sr, __m256i bias, __m256i fix)
+{
+    v = _mm256_add_epi64(_mm256_add_epi64(v, rnd), bias);
+    return _mm256_sub_epi64(_mm256_srl_epi64(v, sr), fix);
+}
+
+/* 4 int64 lanes in [lo, hi] (AVX2 has no 64-bit min/max: compare and blend). */
+static inline __m256i clamp4(__m256i v, __m256i lo, __m256i hi)
+{
+    v = _mm256_blendv_epi8(v, lo, _mm256_cmpgt_epi64(lo, v));
+    return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
+}
+
+/* 8 channels of ADD (sign = +1) or SUB (sign = -1): int8 results in the low 8 bytes. */
+static inline __m128i addsub8(const int8_t *a, const int8_t *b, __m256i m1, __m256i m2, int sub,
+                              __m256i rnd, __m128i sr, __m256i bias, __m256i fix, __m256i lo,
+                              __m256i hi)
+{
+    int64_t qa, qb;
+    memcpy(&qa, a, 8);
+    memcpy(&qb, b, 8);
+    __m256i x1 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(qa));
+    __m256i x2 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(qb));
+    /* even lanes (channels 0, 2, 4, 6) and odd lanes (1, 3, 5, 7) as 64-bit products */
+    __m256i pe1 = _mm256_mul_epi32(x1, m1), po1 = _mm256_mul_epi32(_mm256_srli_epi64(x1, 32), m1);
+    __m256i pe2 = _mm256_mul_epi32(x2, m2), po2 = _mm256_mul_epi32(_mm256_srli_epi64(x2, 32), m2);
+    __m256i se = sub ? _mm256_sub_epi64(pe1, pe2) : _mm256_add_epi64(pe1, pe2);
+    __m256i so = sub ? _mm256_sub_epi64(po1, po2) : _mm256_add_epi64(po1, po2);
+    se = clamp4(round_shift4(se, rnd, sr, bias, fix), lo, hi);
+    so = clamp4(round_shift4(so, rnd, sr, bias, fix), lo, hi);
+    /* int32 lanes: even from se, odd from so's low halves */
+    __m256i v = _mm256_blend_epi32(se, _mm256_slli_epi64(so, 32), 0xAA);
+    /* 8 int32 in [-128, 127] -> 8 bytes (the packs cannot saturate: values are in range) */
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_packs_epi16(w, w);
+}
+
+void bpu_avx2_ewise(const bpu_ewise_op *e, uint32_t flags, uint8_t *sram)
+{
+    uint32_t op = flags & BPU_EWISE_OP_MASK;
+    /* multipliers must be non-negative int32 for vpmuldq (the validator's range) */
+    if ((flags & BPU_EWISE_SCALAR2) || op == BPU_EW_MUL || e->m1 > INT32_MAX || e->m2 > INT32_MAX) {
+        bpu_ref_ewise(e, flags, sram);
+        return;
+    }
+    int addsub = op == BPU_EW_ADD || op == BPU_EW_SUB;
+    int sub = op == BPU_EW_SUB;
+    int32_t vec = addsub ? 8 : 32;
+    int32_t cv = e->c / vec * vec; /* channels the vector loop covers */
+    const __m256i m1 = _mm256_set1_epi64x((int64_t)e->m1), m2 = _mm256_set1_epi64x((int64_t)e->m2);
+    uint32_t r = addsub ? e->r : 1u; /* r is in [1, 62] for ADD/SUB, unused (maybe 0) otherwise */
+    const __m256i rnd = _mm256_set1_epi64x((int64_t)1 << (r - 1));
+    const __m128i sr = _mm_cvtsi32_si128((int)r);
+    const __m256i bias = _mm256_set1_epi64x(INT64_MIN);
+    const __m256i fix = _mm256_set1_epi64x((int64_t)((uint64_t)1 << (63 - r)));
+    const __m256i lo64 = _mm256_set1_epi64x(e->lo), hi64 = _mm256_set1_epi64x(e->hi);
+    const __m256i lo8 = _mm256_set1_epi8(e->lo), hi8 = _mm256_set1_epi8(e->hi);
+    for (int32_t y = 0; y < e->h; y++) {
+        for (int32_t x = 0; x < e->w; x++) {
+            const int8_t *a = at8(sram, e->src1, e->src1_row, e->src1_px, y, x);
+            const int8_t *b = at8(sram, e->src2, e->src2_row, e->src2_px, y, x);
+            int8_t *d = at8(sram, e->dst, e->dst_row, e->dst_px, y, x);
+            for (int32_t c = 0; c < cv; c += vec) {
+                if (addsub) {
+                    __m128i v = addsub8(a + c, b + c, m1, m2, sub, rnd, sr, bias, fix, lo64, hi64);
+                    _mm_storel_epi64((__m128i *)(void *)(d + c), v);
+                    continue;
+                }
+                __m256i v1 = load32(a + c), v2 = load32(b + c);
+                __m256i v = op == BPU_EW_MAX ? _mm256_max_epi8(v1, v2) : _mm256_min_epi8(v1, v2);
+                store32(d + c, _mm256_min_epi8(_mm256_max_epi8(v, lo8), hi8));
+            }
+            for (int32_t c = cv; c < e->c; c++) {
+                int8_t x1 = a[c], x2 = b[c];
+                d[c] = addsub ? bpu_ewise_addsub(x1, x2, (int32_t)e->m1, (int32_t)e->m2, e->r, sub,
+                                                 e->lo, e->hi)
+                              : bpu_clamp_s8(op == BPU_EW_MAX ? (x1 > x2 ? x1 : x2)
+                                                              : (x1 < x2 ? x1 : x2),
+                                             e->lo, e->hi);
+            }
+        }
+    }
+}
+
+/* Window sums of 32 channels at c: int32 lanes, s[0..3] = channels c + 8i .. + 7. */
+static inline void sum32(const bpu_pool_op *p, uint8_t *sram, int32_t ya, int32_t yb, int32_t xa,
+                         int32_t xb, int32_t c, __m256i *s)
+{
+    s[0] = s[1] = s[2] = s[3] = _mm256_setzero_si256();
+    for (int32_t y = ya; y < yb; y++) {
+        for (int32_t x = xa; x < xb; x++) {
+            __m256i v = load32(at8(sram, p->src, p->src_row, p->src_px, y, x) + c);
+            __m128i l = _mm256_castsi256_si128(v), h = _mm256_extracti128_si256(v, 1);
+            s[0] = _mm256_add_epi32(s[0], _mm256_cvtepi8_epi32(l));
+            s[1] = _mm256_add_epi32(s[1], _mm256_cvtepi8_epi32(_mm_srli_si128(l, 8)));
+            s[2] = _mm256_add_epi32(s[2], _mm256_cvtepi8_epi32(h));
+            s[3] = _mm256_add_epi32(s[3], _mm256_cvtepi8_epi32(_mm_srli_si128(h, 8)));
+        }
+    }
+}
+
+void bpu_avx2_pool(const bpu_pool_op *p, uint32_t flags, uint8_t *sram, const int32_t *mult,
+                   const int32_t *shift)
+{
+    int avg = (flags & BPU_POOL_AVG) != 0;
+    int32_t cv = p->c / 32 * 32;
+    const __m256i lo8 = _mm256_set1_epi8(p->lo), hi8 = _mm256_set1_epi8(p->hi);
+    for (int32_t oy = 0; oy < p->ho; oy++) {
+        int32_t y0 = oy * p->sh - p->pad_top;
+        int32_t ya = y0 < 0 ? 0 : y0, yb = y0 + p->kh > p->h ? p->h : y0 + p->kh;
+        for (int32_t ox = 0; ox < p->wo; ox++) {
+            int32_t x0 = ox * p->sw - p->pad_left;
+            int32_t xa = x0 < 0 ? 0 : x0, xb = x0 + p->kw > p->w ? p->w : x0 + p->kw;
+            int32_t n = (flags & BPU_POOL_COUNT_PAD) ? p->kh * p->kw : (yb - ya) * (xb - xa);
+            int8_t *d = at8(sram, p->dst, p->dst_row, p->dst_px, oy, ox);
+            for (int32_t c = 0; c < cv; c += 32) {
+                if (avg) {
+                    __m256i s[4];
+                    int32_t sums[32];
+                    sum32(p, sram, ya, yb, xa, xb, c, s);
+                    for (int32_t i = 0; i < 4; i++)
+                        _mm256_storeu_si256((__m256i *)(void *)(sums + 8 * i), s[i]);
+                    for (int32_t i = 0; i < 32; i++)
+                        d[c + i] =
+                            bpu_requant(sums[i], mult[n - 1], (uint32_t)shift[n - 1], p->lo, p->hi);
+                    continue;
+                }
+                __m256i m = _mm256_set1_epi8(-128);
+                for (int32_t y = ya; y < yb; y++)
+                    for (int32_t x = xa; x < xb; x++)
+                        m = _mm256_max_epi8(
+                            m, load32(at8(sram, p->src, p->src_row, p->src_px, y, x) + c));
+                store32(d + c, _mm256_min_epi8(_mm256_max_epi8(m, lo8), hi8));
+            }
+            for (int32_t c = cv; c < p->c; c++) {
+                int32_t acc = avg ? 0 : -128;
+                for (int32_t y = ya; y < yb; y++) {
+                    for (int32_t x = xa; x < xb; x++) {
+                        int32_t v = at8(sram, p->src, p->src_row, p->src_px, y, x)[c];
+                        if (avg)
+                            acc += v;
+                        else if (v > acc)
+                            acc = v;
+                    }
+                }
+                d[c] = avg ? bpu_requant(acc, mult[n - 1], (uint32_t)shift[n - 1], p->lo, p->hi)
+                           : bpu_clamp_s8(acc, p->lo, p->hi);
+            }
+        }
+    }
+}
