@@ -1,6 +1,7 @@
 /* The graph IR: construction, lookup, attributes and teardown. Validation is in validate.c. */
 #include "hbg/graph.h"
 #include "hbg/kernel.h"
+#include "graph_priv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,7 +115,7 @@ void hbg_tensor_free(hbg_tensor *t)
     free(t);
 }
 
-static void attr_clear(hbg_attr *a)
+void hbg_attr_clear(hbg_attr *a)
 {
     free(a->name);
     free(a->s);
@@ -128,7 +129,7 @@ static void attr_clear(hbg_attr *a)
     hbg_tensor_free(a->t);
 }
 
-static void node_clear(hbg_node *n)
+void hbg_node_clear(hbg_node *n)
 {
     free(n->name);
     free(n->op_type);
@@ -136,7 +137,7 @@ static void node_clear(hbg_node *n)
     free(n->in);
     free(n->out);
     for (int i = 0; i < n->n_attr; i++)
-        attr_clear(&n->attrs[i]);
+        hbg_attr_clear(&n->attrs[i]);
     free(n->attrs);
     free(n->params);
 }
@@ -153,7 +154,7 @@ void hbg_graph_free(hbg_graph *g)
     }
     free(g->tensors);
     for (int i = 0; i < g->n_nodes; i++)
-        node_clear(&g->nodes[i]);
+        hbg_node_clear(&g->nodes[i]);
     free(g->nodes);
     free(g->inputs);
     free(g->outputs);

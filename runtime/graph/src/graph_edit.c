@@ -1,5 +1,6 @@
 /* In-place graph rewriting for the converter's passes (hbg/edit.h). */
 #include "hbg/edit.h"
+#include "graph_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,34 +13,6 @@ static char *dup_str(const char *s)
     if (d)
         memcpy(d, s, n + 1);
     return d;
-}
-
-/* Same release as graph.c's, which is private to that file. */
-static void attr_release(hbg_attr *a)
-{
-    free(a->name);
-    free(a->s);
-    free(a->floats);
-    free(a->ints);
-    if (a->strings) {
-        for (size_t i = 0; i < a->n; i++)
-            free(a->strings[i]);
-        free(a->strings);
-    }
-    hbg_tensor_free(a->t);
-}
-
-static void node_release(hbg_node *n)
-{
-    free(n->name);
-    free(n->op_type);
-    free(n->domain);
-    free(n->in);
-    free(n->out);
-    for (int i = 0; i < n->n_attr; i++)
-        attr_release(&n->attrs[i]);
-    free(n->attrs);
-    free(n->params);
 }
 
 /* Recompute every tensor's producer from the node list. */
@@ -86,7 +59,7 @@ hbg_status hbg_edit_remove_node(hbg_graph *g, int i)
 {
     if (i < 0 || i >= g->n_nodes)
         return hbg_graph_fail(g, HBG_E_INVALID, "remove node: index %d out of range", i);
-    node_release(&g->nodes[i]);
+    hbg_node_clear(&g->nodes[i]);
     memmove(&g->nodes[i], &g->nodes[i + 1], (size_t)(g->n_nodes - i - 1) * sizeof *g->nodes);
     g->n_nodes--;
     fix_producers(g);
@@ -98,7 +71,7 @@ hbg_status hbg_edit_remove_nodes(hbg_graph *g, const unsigned char *drop, int *n
     int w = 0, removed = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (drop[i]) {
-            node_release(&g->nodes[i]);
+            hbg_node_clear(&g->nodes[i]);
             removed++;
         } else {
             g->nodes[w++] = g->nodes[i];
@@ -157,7 +130,7 @@ hbg_status hbg_edit_insert_node(hbg_graph *g, int pos, const char *op_type, cons
     if (st != HBG_OK) {
         /* A half-built node was counted: drop it so the graph stays consistent. */
         if (g->n_nodes > before) {
-            node_release(&g->nodes[g->n_nodes - 1]);
+            hbg_node_clear(&g->nodes[g->n_nodes - 1]);
             g->n_nodes--;
         }
         return st;
@@ -338,7 +311,7 @@ int hbg_edit_remove_attr(hbg_node *n, const char *name)
     for (int i = 0; i < n->n_attr; i++) {
         if (strcmp(n->attrs[i].name, name) != 0)
             continue;
-        attr_release(&n->attrs[i]);
+        hbg_attr_clear(&n->attrs[i]);
         memmove(&n->attrs[i], &n->attrs[i + 1], (size_t)(n->n_attr - i - 1) * sizeof *n->attrs);
         n->n_attr--;
         return 1;
