@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write the committed data of the accuracy tests, tests/data/accuracy/ (see its SOURCES.md).
 
-photos/: six photos of /work/shared/data/photos (public domain or CC0, see SOURCES.md), scaled
+photos/: six photos of ../shared/data/photos (public domain or CC0, see SOURCES.md), scaled
 with Pillow (Lanczos) so that the longer side is 256 pixels, saved as baseline JPEG quality 90.
 fmnist_calib100.npy: the first 100 training images of Fashion-MNIST, uint8 100x28x28;
 fmnist_test300.npy / fmnist_test300_labels.npy: the first 300 test images (uint8 300x28x28) and
@@ -19,7 +19,7 @@ from PIL import Image
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "tests", "data", "accuracy")
-PHOTOS = "/work/shared/data/photos"
+PHOTOS = os.path.join(ROOT, "..", "shared", "data", "photos")
 FMNIST = "/usr/share/datasets/fashion-mnist"
 NAMES = ["skimage_astronaut.png", "skimage_chelsea.png", "skimage_coffee.png",
          "skimage_rocket.jpg", "grace_hopper.jpg", "scipy_face.png"]

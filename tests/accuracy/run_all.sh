@@ -4,7 +4,7 @@
 #
 # usage: tests/accuracy/run_all.sh [BUILD_DIR]      (default BUILD_DIR: build; Release build of
 #        the hb_accuracy_eval target)
-# Data: HB_PHOTOS (default /work/shared/data/photos): its *.jpg and *.png sorted by name (C
+# Data: HB_PHOTOS (default ../shared/data/photos beside the repository): its *.jpg and *.png sorted by name (C
 # locale); every third one (the 3rd, 6th, ...) is held out for evaluation, the others calibrate.
 # HB_FMNIST (default /usr/share/datasets/fashion-mnist, Debian package dataset-fashion-mnist).
 # Takes about 7 minutes on one core.
@@ -13,7 +13,7 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 EVAL=$BUILD/tests/accuracy/hb_accuracy_eval
-PHOTOS=${HB_PHOTOS:-/work/shared/data/photos}
+PHOTOS=${HB_PHOTOS:-$ROOT/../shared/data/photos}
 FMNIST=${HB_FMNIST:-/usr/share/datasets/fashion-mnist}
 DOC=$ROOT/docs/accuracy.md
 M=$ROOT/tests/data/models

@@ -1,5 +1,5 @@
 /* bench_bpu_conv: throughput of the BPU CONV kernels (one thread) on the MobileNetV1-224 conv
- * shapes (from /work/shared/tools/gen_bench_models.py's mbv1: first 3x3 s2 conv, 13 depthwise 3x3,
+ * shapes (from ../shared/tools/gen_bench_models.py's mbv1: first 3x3 s2 conv, 13 depthwise 3x3,
  * 13 pointwise 1x1; repeated shapes listed once), for every kernel variant this CPU runs, as GMAC/s
  * and as a percentage of this core's int8 peak measured in the same run with a tight vpdpbusd zmm
  * loop (64 MACs per instruction: 16 int32 lanes x 4 byte products). "conv" times the accumulation

@@ -1,6 +1,6 @@
 /* Time the convolutions and the classifier of MobileNetV1-224 (batch 1, one thread) layer by
  * layer on the float executor, for every kernel variant this CPU runs, and sum them by class.
- * The layer list is mbv1() of /work/shared/tools/gen_bench_models.py: a 3x3/2 stem, 13 depthwise
+ * The layer list is mbv1() of ../shared/tools/gen_bench_models.py: a 3x3/2 stem, 13 depthwise
  * 3x3 + pointwise 1x1 pairs, a 1024 -> 1000 Gemm.
  * usage: bench_conv_layers [iterations]   (default 5; the reference runs each layer once) */
 #define _POSIX_C_SOURCE 200809L
