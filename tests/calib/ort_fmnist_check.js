@@ -8,9 +8,9 @@
 //
 // usage (from the repository root):
 //   build/converter/calib/fmnist_eval tests/data/models/fmnist/fmnist_cnn.onnx \
-//       /usr/share/datasets/fashion-mnist 100 -o /tmp/fm
+//       /usr/share/datasets/fashion-mnist 100 -o build/fm
 //   ORT_NODE_DIR=tests/bench/node_modules node tests/calib/ort_fmnist_check.js \
-//       tests/data/models/fmnist/fmnist_cnn.onnx /tmp/fm_*_calibrated_model.onnx
+//       tests/data/models/fmnist/fmnist_cnn.onnx build/fm_*_calibrated_model.onnx
 'use strict';
 const fs = require('fs');
 const path = require('path');

@@ -1,7 +1,7 @@
 # Expected values for tests/unit/test_kernels_conv.c (the "numpy" cases), computed in float64
 # with formulations independent of the C kernels (pad-then-slice for Conv, scatter-then-crop for
 # ConvTranspose, numpy matmul/broadcasting for Gemm and MatMul), printed as C initialisers.
-# usage: /usr/bin/python3 tests/unit/data/gen_conv_cases.py > /tmp/cases.txt  (numpy only)
+# usage: /usr/bin/python3 tests/unit/data/gen_conv_cases.py > cases.txt  (numpy only)
 import numpy as np
 
 rng = np.random.default_rng(20240601)
