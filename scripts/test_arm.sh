@@ -78,12 +78,12 @@ run() { # qemu cpu, expected kernel variant
   local t0 t
   echo "[test_arm.sh] qemu-aarch64 -cpu $1: expecting kernel variant $2"
   t0=$(date +%s)
-  QEMU_CPU=$1 HB_BPU_EXPECT_ISA=$2 timeout "$(left)" \
+  QEMU_CPU=$1 HB_BPU_EXPECT_ISA=$2 HB_DNN_EXPECT_BACKEND=board timeout "$(left)" \
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" -L arm
   t=$(( $(date +%s) - t0 ))
   qemu_total=$(( qemu_total + t ))
   # the equality test's hashes under this CPU model, for the record (docs/board.md)
-  grep -E '^kernel variant|\.bin \(model |fnv1a64' "$dir/Testing/Temporary/LastTest.log" \
+  grep -E '^kernel variant|^backend|\.bin \(model |fnv1a64' "$dir/Testing/Temporary/LastTest.log" \
     | sed "s/^/[-cpu $1] /" || true
   echo "[test_arm.sh] qemu -cpu $1: $t s"
 }

@@ -474,3 +474,23 @@ bpu_status bpu_sim_run(bpu_sim *s, const bpu_program *p, bpu_counters *out, bpu_
     out->sram_peak = p->estimate.sram_peak;
     return bpu_schedule(p, s->m, &s->ws, exec_one, s, s->trace, s->trace_user, out, err);
 }
+
+bpu_status bpu_sim_exec(bpu_sim *s, const bpu_program *p, bpu_error *err)
+{
+    if (!s || !p || p->march != s->march) {
+        if (err) {
+            err->insn = -1;
+            snprintf(err->msg, sizeof(err->msg),
+                     "bpu_sim_exec: NULL argument or program built for march %s",
+                     p ? bpu_march_get(p->march)->name : "?");
+        }
+        return BPU_E_ARG;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const uint32_t idx = p->order[i];
+        bpu_status st = exec_one(s, &p->insns[idx], (int64_t)idx, err);
+        if (st)
+            return st;
+    }
+    return BPU_OK;
+}

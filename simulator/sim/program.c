@@ -14,6 +14,18 @@ static void set_error(bpu_error *err, int64_t index, const char *msg)
     }
 }
 
+/* Trace callback of the estimate pass: the issue order, one index per retired instruction. */
+typedef struct order_rec {
+    uint32_t *order;
+    size_t n;
+} order_rec;
+
+static void record_order(void *user, const bpu_trace_event *ev)
+{
+    order_rec *r = user;
+    r->order[r->n++] = (uint32_t)ev->index;
+}
+
 /* Count the pushes per channel so the scheduler's FIFOs can be sized once. */
 static void count_pushes(bpu_program *p)
 {
@@ -45,15 +57,18 @@ bpu_status bpu_program_load(const uint8_t *bytes, size_t len, bpu_march_id march
         goto fail;
     }
     *out = NULL;
-    if (len == 0 || len % BPU_INSN_BYTES != 0) {
-        snprintf(msg, sizeof(msg), "program size %zu is not a positive multiple of %d bytes", len,
-                 BPU_INSN_BYTES);
+    if (len == 0 || len % BPU_INSN_BYTES != 0 || len / BPU_INSN_BYTES > UINT32_MAX) {
+        snprintf(
+            msg, sizeof(msg),
+            "program size %zu is not a positive multiple of %d bytes (at most 2^32 instructions)",
+            len, BPU_INSN_BYTES);
         set_error(err, -1, msg);
         st = BPU_E_INVALID;
         goto fail;
     }
     p = calloc(1, sizeof(*p));
-    if (!p || !(p->insns = malloc(len / BPU_INSN_BYTES * sizeof(bpu_insn)))) {
+    if (!p || !(p->insns = malloc(len / BPU_INSN_BYTES * sizeof(bpu_insn))) ||
+        !(p->order = malloc(len / BPU_INSN_BYTES * sizeof(uint32_t)))) {
         set_error(err, -1, "out of memory");
         st = BPU_E_NOMEM;
         goto fail;
@@ -85,8 +100,14 @@ bpu_status bpu_program_load(const uint8_t *bytes, size_t len, bpu_march_id march
     }
     p->estimate.clock_mhz = m->clock_mhz;
     p->estimate.sram_peak = sram_peak;
-    if ((st = bpu_schedule(p, m, &ws, NULL, NULL, NULL, NULL, &p->estimate, err)))
+    order_rec rec = {p->order, 0};
+    if ((st = bpu_schedule(p, m, &ws, NULL, NULL, record_order, &rec, &p->estimate, err)))
         goto fail;
+    if (rec.n != p->n) { /* every instruction retires once when the schedule succeeds */
+        set_error(err, -1, "internal error: the schedule did not retire every instruction");
+        st = BPU_E_INVALID;
+        goto fail;
+    }
     bpu_sched_ws_free(&ws);
     *out = p;
     return BPU_OK;
@@ -101,6 +122,7 @@ void bpu_program_free(bpu_program *p)
     if (!p)
         return;
     free(p->insns);
+    free(p->order);
     free(p);
 }
 

@@ -30,6 +30,10 @@ struct bpu_program {
     bpu_insn *insns;
     size_t pushes[BPU_CH_COUNT];
     bpu_counters estimate;
+    /* The issue order of the cycle model (instruction indices, n entries), recorded at load. It is
+     * static, as every timing is a pure function of the fields, so bpu_sim_exec can replay it
+     * without the scheduler and produce the data effects of bpu_sim_run exactly. */
+    uint32_t *order;
 };
 
 /* Called for each instruction in a token-consistent issue order (NULL: estimate only). */

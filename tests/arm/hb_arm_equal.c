@@ -18,7 +18,8 @@
  * output is printed with its FNV-1a 64 hash (offset basis 0xcbf29ce484222325, prime
  * 0x100000001b3, over the alignedByteSize bytes, which are zeroed before the run so padding is
  * deterministic). HB_BPU_EXPECT_ISA (set by scripts/test_arm.sh): the simulator kernel variant this
- * CPU must choose. Exit status 0, 1 on a difference or failure (message on stderr), 2 for a bad
+ * CPU must choose; HB_DNN_EXPECT_BACKEND: the libdnn backend (`board` on aarch64, `sim` when the
+ * x86 build records). Exit status 0, 1 on a difference or failure (message on stderr), 2 for a bad
  * command line. */
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "bpu/kernels.h"
+#include "dnn/hb_dnn_bpu.h"
 #include "dnn_internal.h"
 #include "sample_dnn.h"
 
@@ -217,6 +219,13 @@ int main(int argc, char **argv)
     if (sample_model_open(&m, model, NULL, err, sizeof err) != 0 ||
         sample_io_alloc(&m, &io, err, sizeof err) != 0) {
         fprintf(stderr, "hb_arm_equal: %s: %s\n", model, err);
+        goto out;
+    }
+    const char *backend = "?", *want_backend = getenv("HB_DNN_EXPECT_BACKEND");
+    hbDNNGetBackendName(&backend, m.dnn);
+    printf("backend: %s\n", backend);
+    if (want_backend && *want_backend && strcmp(want_backend, backend) != 0) {
+        fprintf(stderr, "hb_arm_equal: backend %s, expected %s\n", backend, want_backend);
         goto out;
     }
     if (argc - 4 != m.n_in) {

@@ -130,10 +130,14 @@ static void test_random_programs_variants_agree(void **state)
     for (int v = BPU_ISA_COUNT - 1; v >= 0 && !kbest; v--)
         if (bpu_isa_available((bpu_isa)v))
             assert_int_equal(bpu_kernels_get((bpu_isa)v, &kbest, &err), BPU_OK);
-    bpu_sim *a = NULL, *b = NULL;
+    /* a: reference kernels; b: the best variant; c: the best variant replaying the static issue
+     * order without the scheduler (bpu_sim_exec, the board backend's way) */
+    bpu_sim *a = NULL, *b = NULL, *c = NULL;
     assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, kref, &a, &err), BPU_OK);
     assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, kbest, &b, &err), BPU_OK);
-    static uint8_t ddr_a[BPU_SEGMENTS][DDR_BYTES], ddr_b[BPU_SEGMENTS][DDR_BYTES];
+    assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, kbest, &c, &err), BPU_OK);
+    static uint8_t ddr_a[BPU_SEGMENTS][DDR_BYTES], ddr_b[BPU_SEGMENTS][DDR_BYTES],
+        ddr_c[BPU_SEGMENTS][DDR_BYTES];
     const uint32_t sram = bpu_march_get(BPU_MARCH_BERNOULLI2)->sram_bytes;
     rng r = {0xFACADE};
     int ran = 0, faulted = 0;
@@ -155,41 +159,96 @@ static void test_random_programs_variants_agree(void **state)
         if (bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err) != BPU_OK)
             continue;
         /* identical memories; segments 0..5 bound, 6..7 left unbound */
-        uint8_t *sa = bpu_sim_sram(a), *sb = bpu_sim_sram(b);
+        uint8_t *sa = bpu_sim_sram(a), *sb = bpu_sim_sram(b), *sc = bpu_sim_sram(c);
         for (uint32_t i = 0; i < sram; i++)
             sa[i] = (uint8_t)rng_u32(&r);
         memcpy(sb, sa, sram);
+        memcpy(sc, sa, sram);
         for (uint32_t sg = 0; sg < BPU_SEGMENTS; sg++) {
             for (uint32_t i = 0; i < DDR_BYTES; i++)
                 ddr_a[sg][i] = (uint8_t)rng_u32(&r);
             memcpy(ddr_b[sg], ddr_a[sg], DDR_BYTES);
+            memcpy(ddr_c[sg], ddr_a[sg], DDR_BYTES);
             bpu_sim_set_segment(a, sg, sg < 6 ? ddr_a[sg] : NULL, sg < 6 ? DDR_BYTES : 0, NULL);
             bpu_sim_set_segment(b, sg, sg < 6 ? ddr_b[sg] : NULL, sg < 6 ? DDR_BYTES : 0, NULL);
+            bpu_sim_set_segment(c, sg, sg < 6 ? ddr_c[sg] : NULL, sg < 6 ? DDR_BYTES : 0, NULL);
         }
         bpu_counters ca, cb;
         bpu_error ea = {0, ""}, eb = {0, ""};
         bpu_status st_a = bpu_sim_run(a, pg, &ca, &ea);
         bpu_status st_b = bpu_sim_run(b, pg, &cb, &eb);
+        bpu_error ec = {0, ""};
+        bpu_status st_c = bpu_sim_exec(c, pg, &ec);
         assert_int_equal(st_a, st_b);
+        assert_int_equal(st_a, st_c);
         if (st_a != BPU_OK) {
             assert_int_equal(st_a, BPU_E_FAULT);
             assert_int_equal(ea.insn, eb.insn);
+            assert_int_equal(ea.insn, ec.insn);
             assert_true(ea.insn >= 0 && (size_t)ea.insn < p.n);
             faulted++;
         } else {
             assert_int_equal(ca.cycles, bpu_program_estimate(pg)->cycles);
         }
         assert_memory_equal(sa, sb, sram);
-        for (uint32_t sg = 0; sg < BPU_SEGMENTS; sg++)
+        assert_memory_equal(sa, sc, sram);
+        for (uint32_t sg = 0; sg < BPU_SEGMENTS; sg++) {
             assert_memory_equal(ddr_a[sg], ddr_b[sg], DDR_BYTES);
+            assert_memory_equal(ddr_a[sg], ddr_c[sg], DDR_BYTES);
+        }
         bpu_program_free(pg);
         ran++;
     }
-    print_message("random programs run: %d (%d faulted), kernels ref vs %s\n", ran, faulted,
-                  kbest->name);
+    print_message("random programs run: %d (%d faulted), kernels ref vs %s, run vs exec\n", ran,
+                  faulted, kbest->name);
     assert_true(ran >= 50);
     bpu_sim_destroy(a);
     bpu_sim_destroy(b);
+    bpu_sim_destroy(c);
+}
+
+/* The issue order differs from program order and decides the result: FILL a (EXEC, long), FILL b
+ * (EXEC, waits for FILL a) and LOAD b (LOAD queue, free at cycle 0) carry no tokens, so the cycle
+ * model issues LOAD b before FILL b and FILL b's value is what remains. bpu_sim_exec must replay
+ * that order (program order would leave LOAD b's bytes). */
+static void test_exec_replays_issue_order(void **state)
+{
+    (void)state;
+    bpu_error err = {0, ""};
+    bpu_sim *a = NULL, *c = NULL;
+    assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, NULL, &a, &err), BPU_OK);
+    assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, NULL, &c, &err), BPU_OK);
+    static uint8_t ddr_a[256], ddr_c[256];
+    memset(ddr_a, 0x5A, sizeof ddr_a);
+    memset(ddr_c, 0x5A, sizeof ddr_c);
+    assert_int_equal(bpu_sim_set_segment(a, 1, ddr_a, sizeof ddr_a, &err), BPU_OK);
+    assert_int_equal(bpu_sim_set_segment(c, 1, ddr_c, sizeof ddr_c, &err), BPU_OK);
+    prog p = {.n = 0};
+    bpu_insn fa = {.opcode = BPU_OP_FILL};
+    fa.u.copy =
+        (bpu_copy_op){.dst = 0x1000, .value = 1, .x_bytes = 3200, .y_rows = 1, .z_planes = 1};
+    bpu_insn fb = fa;
+    fb.u.copy = (bpu_copy_op){.dst = 0x8000, .value = 2, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
+    bpu_insn lb = {.opcode = BPU_OP_LOAD};
+    lb.u.dma = (bpu_dma_op){.seg = 1, .sram = 0x8000, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
+    bpu_insn e = {.opcode = BPU_OP_END};
+    prog_add(&p, &fa);
+    prog_add(&p, &fb);
+    prog_add(&p, &lb);
+    prog_add(&p, &e);
+    bpu_program *pg = NULL;
+    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
+                     BPU_OK);
+    bpu_counters ctr;
+    assert_int_equal(bpu_sim_run(a, pg, &ctr, &err), BPU_OK);
+    assert_int_equal(bpu_sim_exec(c, pg, &err), BPU_OK);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(bpu_sim_sram(a)[0x8000 + i], 2); /* FILL b issued after LOAD b */
+    assert_memory_equal(bpu_sim_sram(a), bpu_sim_sram(c),
+                        bpu_march_get(BPU_MARCH_BERNOULLI2)->sram_bytes);
+    bpu_program_free(pg);
+    bpu_sim_destroy(a);
+    bpu_sim_destroy(c);
 }
 
 int main(void)
@@ -197,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_words),
         cmocka_unit_test(test_random_programs_variants_agree),
+        cmocka_unit_test(test_exec_replays_issue_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,9 +72,9 @@ hb_model *hb_model_lookup(const void *h);
 hb_packed *hb_packed_lookup(const void *h);
 
 /* Run one inference of model m on worker `worker` with the user tensors. Returns 0 or an
- * hbDNNStatus code (message logged); *bpu_us receives the modelled BPU time in microseconds. */
+ * hbDNNStatus code (message logged); the modelled counters of its BPU steps are added to *stats. */
 int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const hbDNNTensor *outputs,
-                     int64_t *bpu_us);
+                     hb_bpu_stats *stats);
 
 /* Check user tensors against the model before a task is queued (sizes, types, buffers). */
 int32_t hb_model_check_tensors(const hb_model *m, const hbDNNTensor *inputs,

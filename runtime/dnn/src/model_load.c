@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "dnn/hb_dnn.h"
+#include "dnn/hb_dnn_bpu.h"
 #include "dnn/hb_dnn_ext.h"
 #include "dnn_internal.h"
 #include "plugin.h"
@@ -142,7 +143,10 @@ static int32_t model_init(hb_model *m, hb_packed *owner, const hbbin_model *bm, 
         fill_props(&m->props[bm->input_count + i], &bm->outputs[i]);
     if (hb_schedule_parse(bm, &m->sched, err, sizeof err) != 0)
         return hb_dnn_fail(HB_DNN_INVALID_MODEL, "%s: %s", label, err);
-    m->backend = &hb_backend_sim;
+    const hb_backend *be = NULL;
+    if (hb_backend_select(&be, err, sizeof err) != 0)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "%s: %s", label, err);
+    m->backend = be;
     int32_t rc =
         m->backend->load(bm, march, &m->sched, &m->backend_model, &cycles, &mhz, err, sizeof err);
     if (rc) {
@@ -490,5 +494,16 @@ int32_t hbDNNGetEstimateLatency(int32_t *estimateLatency, hbDNNHandle_t dnnHandl
     int32_t rc = get_model(dnnHandle, "hbDNNGetEstimateLatency", &m);
     if (!rc)
         *estimateLatency = m->estimate_us > INT32_MAX ? INT32_MAX : (int32_t)m->estimate_us;
+    return rc;
+}
+
+int32_t hbDNNGetBackendName(const char **name, hbDNNHandle_t dnnHandle)
+{
+    hb_model *m = NULL;
+    if (!name)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetBackendName: NULL argument");
+    int32_t rc = get_model(dnnHandle, "hbDNNGetBackendName", &m);
+    if (rc == 0)
+        *name = m->backend->name;
     return rc;
 }

@@ -381,12 +381,10 @@ static int32_t bind_image(const hb_model *m, hb_ctx *c, uint32_t i, const hbDNNT
 }
 
 int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const hbDNNTensor *outputs,
-                     int64_t *bpu_us)
+                     hb_bpu_stats *stats)
 {
     int32_t rc = hb_model_ensure_context(m, worker);
-    uint64_t cycles = 0;
     char err[384];
-    *bpu_us = 0;
     if (rc)
         return rc;
     hb_ctx *c = m->ctx[worker];
@@ -416,10 +414,8 @@ int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const h
     for (uint32_t k = 0; k < m->sched.n_steps; k++) {
         const hb_sched_step *st = &m->sched.steps[k];
         if (st->kind == HB_STEP_BPU) {
-            uint64_t cy = 0;
-            if ((rc = m->backend->run(c->bctx, k, &cy, err, sizeof err)) != 0)
+            if ((rc = m->backend->run(c->bctx, k, stats, err, sizeof err)) != 0)
                 return hb_dnn_fail(rc, "model '%s': %s", m->bin->name, err);
-            cycles += cy;
         } else if (st->kind == HB_STEP_CPU) {
             hbg_graph *g = c->cpu[k].g;
             for (uint32_t j = 0; j < st->n_in; j++)
@@ -439,6 +435,5 @@ int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const h
     }
     for (uint32_t i = 0; i < nout; i++)
         hb_mem_device_wrote(outputs[i].sysMem[0].phyAddr, c->need[nin + i]);
-    *bpu_us = m->clock_mhz ? (int64_t)((cycles + m->clock_mhz - 1) / m->clock_mhz) : 0;
     return 0;
 }

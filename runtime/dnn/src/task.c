@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "dnn/hb_dnn.h"
+#include "dnn/hb_dnn_bpu.h"
 #include "dnn/hb_dnn_ext.h"
 #include "dnn_internal.h"
 
@@ -43,8 +44,10 @@ typedef struct hb_task {
     hbDNNTensor *tens; /* copies of the user tensors of every job */
     size_t n_tens, cap_tens;
     int32_t status;
-    int64_t bpu_us; /* modelled BPU time counted by the run */
-    int64_t est_us; /* static estimate of the jobs, summed at submission */
+    int64_t bpu_us;     /* modelled BPU time counted by the run */
+    hb_bpu_stats stats; /* modelled counters of the run */
+    uint32_t clock_mhz; /* of the jobs' marches; 0 when they differ */
+    int64_t est_us;     /* static estimate of the jobs, summed at submission */
     hbDNNTaskDoneCb cb;
     void *cb_user;
     int cb_taken; /* the worker has read cb: a later hbDNNSetTaskDoneCb calls it directly */
@@ -117,16 +120,27 @@ static void *worker_main(void *arg)
 
         int32_t rc = 0;
         int64_t total = 0;
+        hb_bpu_stats sum = {0, 0, 0, 0, 0};
+        uint32_t mhz = t->n_jobs ? t->jobs[0].m->clock_mhz : 0;
         for (int j = 0; j < t->n_jobs && !rc; j++) {
-            int64_t us = 0;
             const job *jb = &t->jobs[j];
+            hb_bpu_stats js = {0, 0, 0, 0, 0};
             rc = hb_model_run(jb->m, id, &t->tens[jb->first],
-                              &t->tens[jb->first + jb->m->bin->input_count], &us);
-            total += us;
+                              &t->tens[jb->first + jb->m->bin->input_count], &js);
+            uint32_t c = jb->m->clock_mhz;
+            total += c ? (int64_t)((js.cycles + c - 1) / c) : 0;
+            mhz = c == mhz ? mhz : 0;
+            sum.cycles += js.cycles;
+            sum.macs += js.macs;
+            sum.ddr_load_bytes += js.ddr_load_bytes;
+            sum.ddr_store_bytes += js.ddr_store_bytes;
+            sum.steps += js.steps;
         }
         pthread_mutex_lock(&g_t.lock);
         t->status = rc;
         t->bpu_us = total;
+        t->stats = sum;
+        t->clock_mhz = mhz;
         t->cb_taken = 1;
         hbDNNTaskDoneCb cb = t->cb;
         void *cb_user = t->cb_user;
@@ -247,6 +261,8 @@ static hb_task *task_new(void)
     t->n_tens = 0;
     t->status = 0;
     t->bpu_us = 0;
+    memset(&t->stats, 0, sizeof t->stats);
+    t->clock_mhz = 0;
     t->est_us = 0;
     t->cb = NULL;
     t->cb_taken = 0;
@@ -496,4 +512,30 @@ int32_t hbDNNResize(hbDNNTaskHandle_t *taskHandle, hbDNNTensor *output, const hb
     (void)resizeCtrlParam;
     return hb_dnn_fail(HB_DNN_API_USE_ERROR,
                        "hbDNNResize: the BPU resizer is not supported by this runtime yet");
+}
+
+int32_t hbDNNGetTaskBpuCounters(hbDNNTaskBpuCounters *counters, hbDNNTaskHandle_t taskHandle)
+{
+    int32_t rc = 0;
+    if (!counters)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetTaskBpuCounters: NULL argument");
+    pthread_mutex_lock(&g_t.lock);
+    hb_task *t = task_lookup(taskHandle);
+    if (!t) {
+        rc = hb_dnn_fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNGetTaskBpuCounters: not a live task");
+    } else if (t->state != T_DONE || t->status != 0) {
+        rc = hb_dnn_fail(HB_DNN_API_USE_ERROR,
+                         "hbDNNGetTaskBpuCounters: the task has %s; counters exist once it has "
+                         "finished successfully",
+                         t->state != T_DONE ? "not finished" : "failed");
+    } else {
+        counters->cycles = t->stats.cycles;
+        counters->macs = t->stats.macs;
+        counters->ddrLoadBytes = t->stats.ddr_load_bytes;
+        counters->ddrStoreBytes = t->stats.ddr_store_bytes;
+        counters->bpuSteps = t->stats.steps;
+        counters->clockMhz = t->clock_mhz;
+    }
+    pthread_mutex_unlock(&g_t.lock);
+    return rc;
 }

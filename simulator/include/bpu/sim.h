@@ -88,6 +88,13 @@ void bpu_sim_set_profile(bpu_sim *s, bpu_host_profile *prof);
  * illegal parameter records in SRAM) stop the run with BPU_E_FAULT naming the instruction. */
 bpu_status bpu_sim_run(bpu_sim *s, const bpu_program *p, bpu_counters *out, bpu_error *err);
 
+/* Execute a program for its data effects only: the instructions in the issue order the cycle
+ * model gave them at load (bpu_program_load records it; it depends on the fields alone), without
+ * the scheduler, counters or trace. Memories end exactly as after bpu_sim_run, faults are the
+ * same; the modelled counters are those of bpu_program_estimate. The `board` backend of libdnn
+ * runs programs this way. A host profile, when attached, still applies. */
+bpu_status bpu_sim_exec(bpu_sim *s, const bpu_program *p, bpu_error *err);
+
 /* Counters as one JSON object into buf (NUL-terminated when len > 0); returns the length the full
  * text needs, like snprintf. */
 size_t bpu_counters_json(const bpu_counters *c, char *buf, size_t len);
