@@ -24,18 +24,28 @@ typedef struct run_result {
     char backend[8];
 } run_result;
 
-/* Load the LUT model with HB_DNN_BACKEND=backend, run one inference, keep outputs + counters. */
-static void run_with(const char *backend, run_result *r, uint64_t *est_cycles)
+/* Load the LUT model (its STORE at store_off) from memory; returns hbDNNInitializeFromDDR's
+ * status, *p the handle, *cycles the program's static estimate. */
+static int32_t load_lut(uint32_t store_off, hbPackedDNNHandle_t *p, uint64_t *cycles)
 {
     size_t n;
     uint32_t mhz;
-    assert_int_equal(setenv("HB_DNN_BACKEND", backend, 1), 0);
-    uint8_t *img = make_lut_image(&n, est_cycles, &mhz, 0);
-    hbPackedDNNHandle_t p = NULL;
+    uint64_t cy;
+    uint8_t *img = make_lut_image(&n, cycles ? cycles : &cy, &mhz, store_off);
     const void *data[1] = {img};
     int32_t len[1] = {(int32_t)n};
-    assert_int_equal(hbDNNInitializeFromDDR(&p, data, len, 1), 0);
+    *p = NULL;
+    int32_t rc = hbDNNInitializeFromDDR(p, data, len, 1);
     free(img);
+    return rc;
+}
+
+/* Load the LUT model with HB_DNN_BACKEND=backend, run one inference, keep outputs + counters. */
+static void run_with(const char *backend, run_result *r, uint64_t *est_cycles)
+{
+    assert_int_equal(setenv("HB_DNN_BACKEND", backend, 1), 0);
+    hbPackedDNNHandle_t p;
+    assert_int_equal(load_lut(0, &p, est_cycles), 0);
     hbDNNHandle_t m;
     assert_int_equal(hbDNNGetModelHandle(&m, p, "lut_model"), 0);
     const char *name = NULL;
@@ -92,18 +102,11 @@ static void test_backends_agree(void **state)
 static void test_unknown_backend(void **state)
 {
     (void)state;
-    size_t n;
-    uint64_t cycles;
-    uint32_t mhz;
-    uint8_t *img = make_lut_image(&n, &cycles, &mhz, 0);
-    hbPackedDNNHandle_t p = NULL;
-    const void *data[1] = {img};
-    int32_t len[1] = {(int32_t)n};
+    hbPackedDNNHandle_t p;
     assert_int_equal(setenv("HB_DNN_BACKEND", "fpga", 1), 0);
-    assert_int_equal(hbDNNInitializeFromDDR(&p, data, len, 1), HB_DNN_INVALID_ARGUMENT);
+    assert_int_equal(load_lut(0, &p, NULL), HB_DNN_INVALID_ARGUMENT);
     assert_null(p);
     assert_int_equal(unsetenv("HB_DNN_BACKEND"), 0);
-    free(img);
 }
 
 static void test_sim_trace(void **state)
@@ -142,37 +145,24 @@ static void test_sim_trace(void **state)
 
     /* a trace file that cannot be opened fails the load, naming the variable */
     assert_int_equal(setenv("HB_DNN_SIM_TRACE", "no/such/dir/trace.txt", 1), 0);
-    size_t n;
-    uint32_t mhz;
-    uint8_t *img = make_lut_image(&n, &est, &mhz, 0);
-    hbPackedDNNHandle_t p = NULL;
-    const void *data[1] = {img};
-    int32_t len[1] = {(int32_t)n};
+    hbPackedDNNHandle_t p;
     assert_int_equal(setenv("HB_DNN_BACKEND", "sim", 1), 0);
-    assert_int_equal(hbDNNInitializeFromDDR(&p, data, len, 1), HB_DNN_CAN_NOT_OPEN_FILE);
+    assert_int_equal(load_lut(0, &p, NULL), HB_DNN_CAN_NOT_OPEN_FILE);
     assert_non_null(strstr(hb_dnn_last_message(), "HB_DNN_SIM_TRACE"));
     /* the board backend has no trace: it loads (with a warning) */
     assert_int_equal(setenv("HB_DNN_BACKEND", "board", 1), 0);
-    assert_int_equal(hbDNNInitializeFromDDR(&p, data, len, 1), 0);
+    assert_int_equal(load_lut(0, &p, NULL), 0);
     assert_int_equal(hbDNNRelease(p), 0);
     assert_int_equal(unsetenv("HB_DNN_SIM_TRACE"), 0);
     assert_int_equal(unsetenv("HB_DNN_BACKEND"), 0);
-    free(img);
 }
 
 /* A task whose BPU step faults (its STORE, at offset 8, leaves segment 2) has no counters. */
 static void test_counters_of_failed_task(void **state)
 {
     (void)state;
-    size_t n;
-    uint64_t cycles;
-    uint32_t mhz;
-    uint8_t *img = make_lut_image(&n, &cycles, &mhz, 8);
-    hbPackedDNNHandle_t p = NULL;
-    const void *data[1] = {img};
-    int32_t len[1] = {(int32_t)n};
-    assert_int_equal(hbDNNInitializeFromDDR(&p, data, len, 1), 0);
-    free(img);
+    hbPackedDNNHandle_t p;
+    assert_int_equal(load_lut(8, &p, NULL), 0);
     hbDNNHandle_t m;
     assert_int_equal(hbDNNGetModelHandle(&m, p, "lut_model"), 0);
     hbDNNTensorProperties ip, op;
