@@ -37,22 +37,27 @@ ck_map ck_map_for(const hbg_tensor *t, hbc_cm_layout layout)
     return m;
 }
 
+/* Release what one subgraph owns and zero it. */
+static void sub_free(hbc_cm_subgraph *sg)
+{
+    free(sg->program);
+    free(sg->consts);
+    free(sg->nodes);
+    for (int i = 0; sg->inputs && i < sg->n_inputs; i++)
+        free(sg->inputs[i].name), free(sg->inputs[i].scales);
+    for (int i = 0; sg->outputs && i < sg->n_outputs; i++)
+        free(sg->outputs[i].name), free(sg->outputs[i].scales);
+    free(sg->inputs);
+    free(sg->outputs);
+    memset(sg, 0, sizeof *sg);
+}
+
 void hbc_compiled_free(hbc_compiled *cm)
 {
     if (!cm)
         return;
-    for (int s = 0; s < cm->n_subgraphs; s++) {
-        hbc_cm_subgraph *sg = &cm->sub[s];
-        free(sg->program);
-        free(sg->consts);
-        free(sg->nodes);
-        for (int i = 0; i < sg->n_inputs; i++)
-            free(sg->inputs[i].name), free(sg->inputs[i].scales);
-        for (int i = 0; i < sg->n_outputs; i++)
-            free(sg->outputs[i].name), free(sg->outputs[i].scales);
-        free(sg->inputs);
-        free(sg->outputs);
-    }
+    for (int s = 0; s < cm->n_subgraphs; s++)
+        sub_free(&cm->sub[s]);
     for (int n = 0; cm->node_why && n < cm->n_nodes; n++)
         free(cm->node_why[n]);
     free(cm->node_why);
@@ -320,11 +325,12 @@ static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role
     return st;
 }
 
-/* Compile subgraph s (nodes[0..nn) in execution order) into cm->sub[s]. */
-static hbg_status compile_sub(ck_ctx *c, hbc_compiled *cm, int s, const int *nodes, int nn)
+/* Compile subgraph s (nodes[0..nn) in execution order) into *sg with the schedule of
+ * c->pipe_tiles / c->wide_chunks; *est: the program's static estimate. */
+static hbg_status compile_one(ck_ctx *c, const hbc_compiled *cm, int s, const int *nodes, int nn,
+                              hbc_cm_subgraph *sg, bpu_counters *est)
 {
     hbg_graph *g = c->g;
-    hbc_cm_subgraph *sg = &cm->sub[s];
     hbg_status st = HBG_OK;
     int nt = g->n_tensors;
     int *def = malloc((size_t)nt * sizeof *def), *last = malloc((size_t)nt * sizeof *last);
@@ -428,6 +434,7 @@ static hbg_status compile_sub(ck_ctx *c, hbc_compiled *cm, int s, const int *nod
                      s, (long long)be.insn, be.msg);
         goto out;
     }
+    *est = *bpu_program_estimate(bp);
     bpu_program_free(bp);
     sg->program = prog;
     sg->program_bytes = c->n_ins * BPU_INSN_BYTES;
@@ -464,6 +471,67 @@ out:
     return st;
 }
 
+/* Is a better than b for the mode: fewer modelled cycles (latency) or DDR bytes (bandwidth),
+ * ties broken by the other figure. */
+static int better(hbc_cm_goal mode, const bpu_counters *a, const bpu_counters *b)
+{
+    uint64_t ca = a->cycles, cb = b->cycles;
+    uint64_t da = a->ddr_load_bytes + a->ddr_store_bytes,
+             db = b->ddr_load_bytes + b->ddr_store_bytes;
+    if (mode == HBC_GOAL_BANDWIDTH)
+        return da < db || (da == db && ca < cb);
+    return ca < cb || (ca == cb && da < db);
+}
+
+/* Compile subgraph s into cm->sub[s]: at optimize_level 0 one schedule (fewest tiles, weights
+ * in half of SRAM); from 1 on, the four of {pipelined tiles or fewest tiles} x {weight chunks
+ * in half of SRAM or all but one-row tiles}, keeping the best for the compile mode (better()).
+ * The first schedule is the reference: its failure is the subgraph's; the others are skipped
+ * when they cannot be built (e.g. wide weight chunks leave no room for a row), and when they
+ * would lower exactly as one already tried: fewest tiles when no layer was cut for the
+ * pipeline, wide chunks when no conv was chunked (residency choices never depend on either:
+ * a resident node runs as one tile in one pass). */
+static hbg_status compile_sub(ck_ctx *c, hbc_compiled *cm, int s, const int *nodes, int nn)
+{
+    static const int sched[4][2] = {{1, 0}, {1, 1}, {0, 0}, {0, 1}}; /* pipe_tiles, wide */
+    hbc_cm_subgraph cand;
+    bpu_counters best, est;
+    hbg_status st = HBG_OK;
+    int n_sched = c->olevel >= 1 ? 4 : 1, have = 0;
+    int pipe[4] = {0}, wide[4] = {0}; /* what each schedule's lowering saw */
+    memset(&cand, 0, sizeof cand);
+    memset(&best, 0, sizeof best);
+    for (int k = 0; k < n_sched; k++) {
+        if ((k == 1 && !wide[0]) || (k == 2 && !pipe[0]) || (k == 3 && (!wide[0] || !pipe[1])))
+            continue; /* lowers exactly as schedule 0 or 1 */
+        c->pipe_tiles = c->olevel >= 1 && sched[k][0];
+        c->wide_chunks = c->olevel >= 1 && sched[k][1];
+        c->pipe_seen = c->wide_seen = 0;
+        st = compile_one(c, cm, s, nodes, nn, &cand, &est);
+        pipe[k] = c->pipe_seen, wide[k] = c->wide_seen;
+        if (st == HBG_E_NOMEM || (st != HBG_OK && k == 0))
+            break;
+        if (st != HBG_OK) { /* this schedule does not fit: keep the others */
+            sub_free(&cand);
+            if (c->err && c->errlen)
+                c->err[0] = '\0';
+            st = HBG_OK;
+            continue;
+        }
+        if (!have || better(c->mode, &est, &best)) {
+            sub_free(&cm->sub[s]);
+            cm->sub[s] = cand;
+            memset(&cand, 0, sizeof cand);
+            best = est;
+            have = 1;
+        } else {
+            sub_free(&cand);
+        }
+    }
+    sub_free(&cand);
+    return st;
+}
+
 /* Nodes whose inputs are all constant (the executor folds them): never BPU work. */
 static int all_const(const hbg_graph *g, const hbg_node *nd, const unsigned char *folded)
 {
@@ -480,7 +548,7 @@ static int all_const(const hbg_graph *g, const hbg_node *nd, const unsigned char
 hbg_status hbc_compile(hbg_graph *g, const hbc_compile_opts *opts, hbc_compiled **out, char *err,
                        size_t errlen)
 {
-    hbc_compile_opts dflt = {BPU_MARCH_BAYES_E, 3};
+    hbc_compile_opts dflt = {BPU_MARCH_BAYES_E, 3, HBC_GOAL_LATENCY};
     hbc_qexec *q = NULL;
     hbc_compiled *cm = NULL;
     ck_ctx c;
@@ -499,12 +567,15 @@ hbg_status hbc_compile(hbg_graph *g, const hbc_compile_opts *opts, hbc_compiled 
     c.m = bpu_march_get(opts->march);
     if (!c.m)
         return ck_fail(&c, HBG_E_INVALID, "hbc_compile: unknown march %d", (int)opts->march);
+    if (opts->mode != HBC_GOAL_LATENCY && opts->mode != HBC_GOAL_BANDWIDTH)
+        return ck_fail(&c, HBG_E_INVALID, "hbc_compile: unknown compile mode %d", (int)opts->mode);
     /* validates every attribute and infers every shape; the graph keeps the shapes */
     if ((st = hbc_qexec_create(g, &q)) != HBG_OK)
         return ck_fail(&c, st, "%s", g->err);
     hbc_qexec_free(q);
     c.g = g;
     c.olevel = opts->optimize_level;
+    c.mode = opts->mode;
     int nt = g->n_tensors, nn = g->n_nodes;
     c.map = calloc((size_t)nt + 1, sizeof *c.map);
     c.storage = malloc(((size_t)nt + 1) * sizeof *c.storage);
@@ -524,6 +595,7 @@ hbg_status hbc_compile(hbg_graph *g, const hbc_compile_opts *opts, hbc_compiled 
     }
     cm->march = opts->march;
     cm->optimize_level = opts->optimize_level;
+    cm->mode = opts->mode;
     cm->n_nodes = nn;
     cm->node_sub = malloc(((size_t)nn + 1) * sizeof *cm->node_sub);
     cm->node_why = calloc((size_t)nn + 1, sizeof *cm->node_why);

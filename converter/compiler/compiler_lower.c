@@ -134,20 +134,23 @@ static void note_pre(ck_ctx *c, int n)
 
 /* Rows per tile: the largest th <= ho with fixed + 2 * (in_a * (th - 1) + in_b + out * th)
  * bytes (+ slack) inside SRAM, where in_a/in_b give the input bytes of a th-row tile. With
- * optimize_level >= 1 a layer moving more than CK_PIPE_BYTES is cut into up to 4 tiles even
- * when it fits whole, so the DMA of one tile overlaps the compute of another; below that the
- * fixed cost of each DMA (dma_setup cycles) outweighs the overlap. 0 when even one row does
- * not fit. */
+ * c->pipe_tiles (a schedule tried at optimize_level >= 1), a layer moving more than
+ * CK_PIPE_BYTES is cut into up to 4 tiles even when it fits whole, so the DMA of one tile
+ * overlaps the compute of another (the halo rows of a window op are then fetched twice); below
+ * that the fixed cost of each DMA (dma_setup cycles) outweighs the overlap. Without it, the
+ * fewest tiles SRAM allows, so every input row is fetched once where it fits. 0 when even one
+ * row does not fit. */
 #define CK_PIPE_BYTES 16384u
-static uint32_t pick_rows(const ck_ctx *c, uint32_t ho, uint64_t fixed, uint64_t in_a,
-                          uint64_t in_b, uint64_t out)
+static uint32_t pick_rows(ck_ctx *c, uint32_t ho, uint64_t fixed, uint64_t in_a, uint64_t in_b,
+                          uint64_t out)
 {
     uint64_t budget = c->sram_hi - c->sram_lo, total = in_a * ho + in_b + out * ho;
     uint32_t th = ho;
-    if (c->olevel >= 1 && c->res_in < 0 && c->res_out < 0) { /* residency: one tile */
+    if (c->pipe_tiles && c->res_in < 0 && c->res_out < 0) { /* residency: one tile */
         uint64_t tiles = total / CK_PIPE_BYTES;
         tiles = tiles > 4 ? 4 : tiles < 1 ? 1 : tiles;
         th = (uint32_t)((ho + tiles - 1) / tiles);
+        c->pipe_seen |= th < ho;
     }
     for (; th >= 1; th--) {
         uint64_t need = fixed + 2 * (in_a * (th - 1) + in_b + out * th) + 8 * (CK_SLACK + 32);
@@ -254,17 +257,31 @@ out:
     return st;
 }
 
-/* Output channels per pass: all of them when their weights fit in half of SRAM, else the
- * largest multiple of 32 that does (keeps every chunk's SRAM address 32-byte aligned). */
-static uint32_t conv_chunk(const ck_ctx *c, const conv_desc *d)
+/* Output channels per pass: all of them when their weights fit in the weight budget, else the
+ * largest multiple of 32 that does (keeps every chunk's SRAM address 32-byte aligned). Every
+ * pass reads the whole input again: the budget is half of SRAM (the other half holds tiles that
+ * pipeline DMA and compute), or with c->wide_chunks everything but the double buffers of
+ * one-row tiles (fewest passes; a node in one pass may also keep its maps in SRAM). */
+static uint32_t conv_chunk(ck_ctx *c, const conv_desc *d)
 {
-    uint64_t half = (c->sram_hi - c->sram_lo) / 2, taps = (uint64_t)d->kh * d->kw;
+    uint64_t budget = (c->sram_hi - c->sram_lo) / 2, taps = (uint64_t)d->kh * d->kw;
     uint64_t per16 = d->dwise ? taps * 16 : taps * ((d->cin + 3u) / 4u) * 64u;
     uint64_t full =
         d->dwise ? taps * d->k : taps * ((d->cin + 3u) / 4u) * 4u * ck_align(d->k, BPU_WGT_KPACK);
-    if (full + (uint64_t)d->k * BPU_PARAM_BYTES <= half)
+    if (full + (uint64_t)d->k * BPU_PARAM_BYTES <= budget)
         return d->k;
-    uint64_t kt = half / (2 * per16 + 2 * 16 * BPU_PARAM_BYTES) * 32;
+    c->wide_seen = 1; /* chunked with half of SRAM: a wide budget may differ */
+    if (c->wide_chunks) {
+        const ck_map *xm = map_of(c, d->x);
+        uint64_t one = 2 * ((uint64_t)((d->kh - 1) * d->dh + 1) * xm->row +
+                            (uint64_t)d->wo * ck_align(d->k * map_of(c, d->y)->elem, 4)) +
+                       8 * (CK_SLACK + 32);
+        uint64_t win = c->sram_hi - c->sram_lo;
+        budget = win > one + budget ? win - one : budget; /* never below half */
+        if (full + (uint64_t)d->k * BPU_PARAM_BYTES <= budget)
+            return d->k;
+    }
+    uint64_t kt = budget / (2 * per16 + 2 * 16 * BPU_PARAM_BYTES) * 32;
     return kt >= 32 ? (uint32_t)(kt < d->k ? kt : d->k) : 0;
 }
 

@@ -41,13 +41,19 @@ typedef struct ck_ctx {
     hbg_graph *g;
     const bpu_march *m;
     int olevel;
-    ck_map *map;    /* per tensor */
-    int *storage;   /* per tensor: the tensor whose buffer holds it (itself, or a view's source) */
-    ck_kind *kind;  /* per node */
-    int *consumers; /* per tensor: number of reading nodes */
-    uint32_t *seg;  /* per tensor: DDR segment while compiling one subgraph */
-    uint32_t *off;  /* per tensor: DDR offset while compiling one subgraph */
-    bpu_insn *ins;  /* the program being built */
+    hbc_cm_goal mode; /* the figure compile_sub minimises over the schedules it tries */
+    /* the schedule being tried (compile_sub keeps the best by the mode's metric) */
+    int pipe_tiles;  /* cut layers moving > 16 KiB into up to 4 row tiles (pick_rows) */
+    int wide_chunks; /* conv weight budget: all SRAM but one-row tiles, not half (conv_chunk) */
+    int pipe_seen;   /* set by a lowering where pipe_tiles cut a layer into more tiles */
+    int wide_seen;   /* set by a lowering where half of SRAM chunked a conv's weights */
+    ck_map *map;     /* per tensor */
+    int *storage;    /* per tensor: the tensor whose buffer holds it (itself, or a view's source) */
+    ck_kind *kind;   /* per node */
+    int *consumers;  /* per tensor: number of reading nodes */
+    uint32_t *seg;   /* per tensor: DDR segment while compiling one subgraph */
+    uint32_t *off;   /* per tensor: DDR offset while compiling one subgraph */
+    bpu_insn *ins;   /* the program being built */
     size_t n_ins, cap_ins;
     uint8_t *cb; /* the constant blob being built */
     size_t n_cb, cap_cb;

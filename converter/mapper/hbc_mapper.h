@@ -74,6 +74,12 @@ hbg_status hbc_remove_output_nodes(hbg_graph *g, const hbc_cfg_enums *types,
                                    const hbc_cfg_names *names, const hbc_logger *lg, char *err,
                                    size_t errlen);
 
+/* layer_out_dump: append the outputs of every node with on_bpu[node] != 0 (n_nodes entries, the
+ * compiler's placement) that are not graph outputs yet to the graph outputs, in node
+ * (topological) order after the existing ones. *added: how many. Errors in g->err. */
+hbg_status hbc_add_layer_outputs(hbg_graph *g, const unsigned char *on_bpu, int n_nodes,
+                                 int *added);
+
 /* ---- placement ---------------------------------------------------------------------------- */
 
 /* A user's placement request for one node (run_on_cpu, run_on_bpu, node_info ON). */

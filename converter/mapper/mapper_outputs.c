@@ -1,5 +1,5 @@
-/* The model-output keys of makertbin: output_nodes, remove_node_type, remove_node_name
- * (docs/hb_mapper-config.md). */
+/* The model-output keys of makertbin: output_nodes, remove_node_type, remove_node_name, and the
+ * per-layer outputs of layer_out_dump (docs/hb_mapper-config.md). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +62,27 @@ hbg_status hbc_set_output_nodes(hbg_graph *g, const hbc_cfg_names *names, const 
     return HBG_OK;
 out:
     fail(err, errlen, "output_nodes: %s", g->err);
+    return st;
+}
+
+hbg_status hbc_add_layer_outputs(hbg_graph *g, const unsigned char *on_bpu, int n_nodes, int *added)
+{
+    hbg_status st = HBG_OK;
+    *added = 0;
+    if (n_nodes != g->n_nodes)
+        return hbg_graph_fail(g, HBG_E_INVALID, "layer_out_dump: placement of %d nodes for %d",
+                              n_nodes, g->n_nodes);
+    for (int i = 0; i < g->n_nodes && st == HBG_OK; i++) {
+        if (!on_bpu[i])
+            continue;
+        for (int o = 0; o < g->nodes[i].n_out && st == HBG_OK; o++) {
+            int t = g->nodes[i].out[o];
+            if (t < 0 || g->tensors[t]->is_output)
+                continue;
+            if ((st = hbg_graph_add_output(g, t)) == HBG_OK)
+                (*added)++;
+        }
+    }
     return st;
 }
 

@@ -17,6 +17,9 @@ typedef struct hbc_qgeom {
     int count_include_pad;
 } hbc_qgeom;
 
+/* The geometry a prepared Conv or AveragePool node of our domain parsed (node->params). */
+const hbc_qgeom *hbc_qop_geom(const hbg_node *n);
+
 /* Output length of axis a for input length in (floor, or AveragePool's ceil_mode rule: a last
  * window starting at or past in + pad_begin is dropped); -1 when the window exceeds the input. */
 int64_t hbc_qgeom_out_len(const hbc_qgeom *g, int64_t in, int a, int ceil_mode);

@@ -161,6 +161,11 @@ static hbg_status spatial(hbg_kctx *k, qparams *p, const int64_t *kern)
     return HBG_OK;
 }
 
+const hbc_qgeom *hbc_qop_geom(const hbg_node *n)
+{
+    return &((const qparams *)n->params)->g;
+}
+
 int64_t hbc_qgeom_out_len(const hbc_qgeom *g, int64_t in, int a, int ceil_mode)
 {
     int64_t ext = (g->k[a] - 1) * g->d[a] + 1;
@@ -304,44 +309,75 @@ static hbg_status conv_infer(hbg_kctx *k)
                        hbc_qgeom_out_len(&p->g, x->dims[3], 1, 0)};
     if (dims[2] < 1 || dims[3] < 1)
         return hbg_kfail(k, HBG_E_SHAPE, "the kernel exceeds the padded input");
+    if (dims[2] > (1 << 28) / dims[3])
+        return hbg_kfail(k, HBG_E_SHAPE, "output plane of %lld x %lld is too large",
+                         (long long)dims[2], (long long)dims[3]);
+    k->node->scratch = (size_t)(dims[2] * dims[3]) * sizeof(int32_t);
     return set_out(k, p->out_int32 ? HBG_DT_I32 : HBG_DT_I8, 4, dims);
 }
 
+/* Output positions o in [*lo, *hi] of one axis whose tap o * s + off falls inside [0, in);
+ * *lo > *hi when none does. */
+static void tap_range(int64_t out, int64_t in, int64_t s, int64_t off, int64_t *lo, int64_t *hi)
+{
+    *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    *hi = in - 1 - off < 0 ? -1 : (in - 1 - off) / s;
+    if (*hi > out - 1)
+        *hi = out - 1;
+}
+
+/* The formula of docs/quantized-ops.md, summed tap by tap over a whole output plane: every
+ * partial sum is bounded by |B| + 128 * sum|W| <= 2^31 - 1 (checked when prepared), so int32
+ * accumulation is exact and the order of the terms does not matter. */
 static hbg_status conv_run(hbg_kctx *k)
 {
     const qparams *p = k->node->params;
     const hbg_tensor *xt = k->in[0], *wt = k->in[1], *yt = k->out[0];
     const int8_t *x = xt->data, *w = wt->data;
     const int32_t *b = k->in[2]->data;
+    int32_t *acc = k->scratch; /* one output plane */
     const int64_t N = xt->dims[0], C = xt->dims[1], H = xt->dims[2], W = xt->dims[3];
     const int64_t K = yt->dims[1], OH = yt->dims[2], OW = yt->dims[3];
     const int64_t cg = wt->dims[1], kg = K / p->group, KH = p->g.k[0], KW = p->g.k[1];
+    const int64_t sh = p->g.s[0], sw = p->g.s[1];
     for (int64_t n = 0; n < N; n++)
         for (int64_t o = 0; o < K; o++) {
             const int64_t c0 = (o / kg) * cg;
-            for (int64_t oh = 0; oh < OH; oh++)
-                for (int64_t ow = 0; ow < OW; ow++) {
-                    int64_t acc = b[o];
-                    for (int64_t c = 0; c < cg; c++)
-                        for (int64_t kh = 0; kh < KH; kh++) {
-                            const int64_t ih = oh * p->g.s[0] - p->g.pb[0] + kh * p->g.d[0];
-                            if (ih < 0 || ih >= H)
-                                continue;
-                            for (int64_t kw = 0; kw < KW; kw++) {
-                                const int64_t iw = ow * p->g.s[1] - p->g.pb[1] + kw * p->g.d[1];
-                                if (iw < 0 || iw >= W)
-                                    continue;
-                                acc += (int64_t)x[((n * C + c0 + c) * H + ih) * W + iw] *
-                                       w[((o * cg + c) * KH + kh) * KW + kw];
-                            }
+            for (int64_t i = 0; i < OH * OW; i++)
+                acc[i] = b[o];
+            for (int64_t c = 0; c < cg; c++) {
+                const int8_t *plane = x + (n * C + c0 + c) * H * W;
+                for (int64_t kh = 0; kh < KH; kh++) {
+                    const int64_t offh = kh * p->g.d[0] - p->g.pb[0];
+                    int64_t oh0, oh1;
+                    tap_range(OH, H, sh, offh, &oh0, &oh1);
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        const int32_t wv = w[((o * cg + c) * KH + kh) * KW + kw];
+                        const int64_t offw = kw * p->g.d[1] - p->g.pb[1];
+                        int64_t ow0, ow1;
+                        if (wv == 0)
+                            continue;
+                        tap_range(OW, W, sw, offw, &ow0, &ow1);
+                        for (int64_t oh = oh0; oh <= oh1; oh++) {
+                            const int8_t *row = plane + (oh * sh + offh) * W;
+                            int32_t *a = acc + oh * OW;
+                            if (sw == 1)
+                                for (int64_t ow = ow0; ow <= ow1; ow++)
+                                    a[ow] += wv * row[ow + offw];
+                            else
+                                for (int64_t ow = ow0; ow <= ow1; ow++)
+                                    a[ow] += wv * row[ow * sw + offw];
                         }
-                    const int64_t yi = ((n * K + o) * OH + oh) * OW + ow;
-                    if (p->out_int32)
-                        ((int32_t *)yt->data)[yi] = (int32_t)acc;
-                    else
-                        ((int8_t *)yt->data)[yi] =
-                            bpu_requant((int32_t)acc, p->mult[o], p->shifts[o], p->lo, p->hi);
+                    }
                 }
+            }
+            const int64_t y0 = (n * K + o) * OH * OW;
+            if (p->out_int32)
+                memcpy((int32_t *)yt->data + y0, acc, (size_t)(OH * OW) * sizeof *acc);
+            else
+                for (int64_t i = 0; i < OH * OW; i++)
+                    ((int8_t *)yt->data)[y0 + i] =
+                        bpu_requant(acc[i], p->mult[o], p->shifts[o], p->lo, p->hi);
         }
     return HBG_OK;
 }

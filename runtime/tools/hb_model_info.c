@@ -3,7 +3,8 @@
  *   hb_model_info [-m NAME] [--disasm] MODEL.bin
  *
  * Prints the file's format and toolchain versions and march, then per model (or the one -m
- * names) its inputs and outputs (shapes, types, layouts, quantisation), preprocess records, the
+ * names) its inputs and outputs (shapes, types, layouts, quantisation), preprocess records (with
+ * the uint8 image type libdnn takes for an image input), the
  * conversion parameters hb_mapper recorded (config keys, march, versions), its blobs, and with
  * --disasm the BPU programs, one disassembled instruction a line (the simulator's disassembler).
  *
@@ -49,6 +50,12 @@ static const char *const source_names[HBBIN_INPUT_SOURCE_COUNT] = {
 static const char *const it_names[HBBIN_IT_COUNT] = {
     [HBBIN_IT_RGB] = "rgb",   [HBBIN_IT_BGR] = "bgr",   [HBBIN_IT_YUV444] = "yuv444",
     [HBBIN_IT_NV12] = "nv12", [HBBIN_IT_GRAY] = "gray", [HBBIN_IT_FEATUREMAP] = "featuremap"};
+/* hbDNNDataType libdnn reports for an input whose preprocess has this type_rt (docs/bin-model.md
+ * section 8); -1: the tensor record's type (featuremap). */
+static const int32_t it_user_type[HBBIN_IT_COUNT] = {
+    [HBBIN_IT_RGB] = HB_DNN_IMG_TYPE_RGB,       [HBBIN_IT_BGR] = HB_DNN_IMG_TYPE_BGR,
+    [HBBIN_IT_YUV444] = HB_DNN_IMG_TYPE_YUV444, [HBBIN_IT_NV12] = HB_DNN_IMG_TYPE_NV12,
+    [HBBIN_IT_GRAY] = HB_DNN_IMG_TYPE_Y,        [HBBIN_IT_FEATUREMAP] = -1};
 static const char *const blob_names[HBBIN_SEC_SCHEDULE - HBBIN_SEC_BPU_PROGRAM + 1] = {
     "BPU_PROGRAM", "CONSTANTS", "CPU_SUBGRAPH", "SCHEDULE"};
 
@@ -124,6 +131,15 @@ static int disasm(const hbbin_blob *b, bpu_march_id march, const char *model)
     return 0;
 }
 
+/* The type libdnn reports for input i of m: the image type of its preprocess, or the record's. */
+static uint32_t input_type(const hbbin_model *m, uint32_t i)
+{
+    for (uint32_t k = 0; k < m->preprocess_count; k++)
+        if (m->preprocess[k].input == i && it_user_type[m->preprocess[k].type_rt] >= 0)
+            return (uint32_t)it_user_type[m->preprocess[k].type_rt];
+    return m->inputs[i].data_type;
+}
+
 static int model_info(const hbbin_model *m, bpu_march_id march, int dis)
 {
     printf("******** %s info *********\n", m->name);
@@ -144,6 +160,7 @@ static int model_info(const hbbin_model *m, bpu_march_id march, int dis)
         const hbbin_preprocess *p = &m->preprocess[i];
         printf("---------preprocess of input %u ---------\n", p->input);
         printf("  input_type_rt     : %s\n", it_names[p->type_rt]);
+        printf("  input_space&range : %s\n", p->yuv_range ? "bt601_video" : "regular");
         printf("  input_type_train  : %s\n", it_names[p->type_train]);
         printf("  input_layout_train: %s\n", layout_name(p->layout_train));
         printf("  mean_value        : ");
@@ -153,6 +170,10 @@ static int model_info(const hbbin_model *m, bpu_march_id march, int dis)
         for (uint32_t c = 0; c < p->channels; c++)
             printf("%.9g,", (double)p->scale[c]);
         printf("\n");
+        if (it_user_type[p->type_rt] >= 0)
+            printf("  runtime input     : %s (uint8 image; libdnn makes the F32 input above "
+                   "from it: pixel - 128)\n",
+                   type_names[it_user_type[p->type_rt]]);
     }
     printf("---------blobs ---------\n");
     for (uint32_t i = 0; i < m->blob_count; i++)
@@ -160,7 +181,7 @@ static int model_info(const hbbin_model *m, bpu_march_id march, int dis)
                m->blobs[i].id, (unsigned long long)m->blobs[i].size);
     printf("model input types : [");
     for (uint32_t i = 0; i < m->input_count; i++)
-        printf("%s%s", i ? ", " : "", type_names[m->inputs[i].data_type]);
+        printf("%s%s", i ? ", " : "", type_names[input_type(m, i)]);
     printf("]\nmodel output types : [");
     for (uint32_t i = 0; i < m->output_count; i++)
         printf("%s%s", i ? ", " : "", type_names[m->outputs[i].data_type]);

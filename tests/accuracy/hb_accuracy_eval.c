@@ -2,10 +2,10 @@
  * directly (docs/accuracy.md). For every calibration method asked for:
  *   original model -> hbc_optimize (the optimized float model) -> hbc_calibrate on the calibration
  *   samples -> hbc_quantize (every node the quantiser supports on the BPU but the output side,
- *   the rest float on the CPU) -> the integer reference executor (hbc_qexec) on the evaluation
- * samples, compared with the float executor on the optimized float model: cosine similarity of
- * every output (hbc_similarity_f32) and, for classifiers, top-1 agreement (and accuracy with
- * labels).
+ *   the rest float on the CPU) -> with --bias-corr, hbc_quant_bias_correct on the calibration
+ *   samples -> the integer reference executor (hbc_qexec) on the evaluation samples, compared with
+ * the float executor on the optimized float model: cosine similarity of every output
+ * (hbc_similarity_f32) and, for classifiers, top-1 agreement (and accuracy with labels).
  *
  * usage:
  *   hb_accuracy_eval MODEL [options] --kind KIND --calib IMG... --eval IMG...
@@ -27,6 +27,11 @@
  *   --cpu-node N   place the node named N on the CPU (repeatable)
  *   --bpu-tail     keep every supported node on the BPU (hbc_quant_opts.output_side_cpu 0);
  *                  by default the output side runs on the CPU (docs/quantized-ops.md section 7)
+ *   --bias-corr    bias correction (hbc_quant_bias_correct, one pass over the calibration
+ *                  samples) after hbc_quantize; off by default (docs/accuracy.md)
+ *   --bias-passes N bias correction with N passes (1 .. 16)
+ *   --round-weights re-round the int8 weights to least output variance on the calibration
+ *                  samples (hbc_quant_round_weights), before any bias correction
  *   --nodes        print the per-tensor cosine on the first evaluation sample (diagnosis)
  *   -v             calibration progress (INFO) on stderr
  * Output: Markdown tables on stdout. Exit status 0, 1 (a failure or a threshold missed, the
@@ -96,7 +101,9 @@ typedef struct opts {
     int n_cpu_ops, n_cpu_nodes;
     double min_cos, max_drop, min_agree;
     int nodes, verbose;
-    int bpu_tail; /* --bpu-tail: output_side_cpu 0 */
+    int bpu_tail;    /* --bpu-tail: output_side_cpu 0 */
+    int bias_passes; /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
+    int round_w;     /* --round-weights: hbc_quant_round_weights */
 } opts;
 
 /* The samples: n_cal calibration and n_eval evaluation inputs of numel floats each (the model's
@@ -211,7 +218,16 @@ static int parse(int argc, char **argv, opts *o)
             o->nodes = 1;
         else if (!strcmp(a, "--bpu-tail"))
             o->bpu_tail = 1;
-        else if (!strcmp(a, "-v"))
+        else if (!strcmp(a, "--round-weights"))
+            o->round_w = 1;
+        else if (!strcmp(a, "--bias-corr"))
+            o->bias_passes = o->bias_passes ? o->bias_passes : 1;
+        else if (!strcmp(a, "--bias-passes") && more >= 1) {
+            double v = num(argv[++i]);
+            if (!(v >= 1 && v <= 16 && v == floor(v)))
+                return bad_number(a, argv[i]);
+            o->bias_passes = (int)v;
+        } else if (!strcmp(a, "-v"))
             o->verbose = 1;
         else if (!strcmp(a, "--method") && more >= 1 && o->n_methods < MAX_METHODS) {
             int m = -1;
@@ -598,7 +614,11 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
         qo.n_place = g->n_nodes;
     }
     if (hbc_calibrate(g, d->n_cal, samples, &co, &lg, &tab, err, sizeof err) != HBG_OK ||
-        hbc_quantize(g, &tab, &qo, &qg, err, sizeof err) != HBG_OK) {
+        hbc_quantize(g, &tab, &qo, &qg, err, sizeof err) != HBG_OK ||
+        (o->round_w &&
+         hbc_quant_round_weights(g, qg, d->n_cal, samples, err, sizeof err) != HBG_OK) ||
+        hbc_quant_bias_correct(g, qg, o->bias_passes, d->n_cal, samples, err, sizeof err) !=
+            HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: %s: %s\n", m->name, err);
         goto out;
     }

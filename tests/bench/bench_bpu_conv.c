@@ -6,7 +6,8 @@
  * kernel; "+rq" adds the int32 -> int8 requantiser, i.e. a whole CONV instruction's host work. Both
  * run band by band as the executor calls them (simulator/sim/exec.c: bands of whole output rows of
  * at most BAND_ELEMS int32 accumulators, requantised right after each band), so the accumulators
- * stay in cache as they do in the simulator. "x/ref" is the variant's conv speed over ref's.
+ * stay in cache as they do in the simulator. "x/ref" is the variant's conv speed over ref's. Then
+ * the vector kernels (LUT, RESIZE, REQUANT) of every variant on a 56x56x128 tile.
  *   bench_bpu_conv [seconds per measurement, default 0.05] [only shapes whose name contains this]
  */
 #include <stdint.h>
@@ -127,6 +128,67 @@ static int32_t rnd(uint64_t *s)
     return (int32_t)(*s >> 33);
 }
 
+/* The vector kernels of every variant on one 56x56x128 tile (a MobileNet activation) in a
+ * private SRAM image: LUT, RESIZE bilinear (to 2x in each direction, as an FPN upsample) and
+ * REQUANT (int32 per-channel and int8 per-tensor sources), as output bytes per ns and speed-up
+ * over ref. */
+#define VB_H    56
+#define VB_C    128
+#define VB_SRAM (VB_H * VB_H * VB_C * 4 * 2 + 4 * VB_H * VB_H * VB_C + 4096)
+
+static void bench_vector(double secs)
+{
+    uint8_t *sram = aligned_alloc(64, VB_SRAM);
+    static int32_t mult[VB_C], shift[VB_C];
+    uint64_t seed = 0x9876;
+    for (size_t i = 0; i < VB_SRAM; i++)
+        sram[i] = (uint8_t)rnd(&seed);
+    for (int i = 0; i < VB_C; i++) {
+        mult[i] = 0x40000000 + rnd(&seed) % 0x3FFFFFFF;
+        shift[i] = 20 + rnd(&seed) % 20;
+    }
+    const uint32_t row = VB_H * VB_C, big = VB_H * VB_H * VB_C;
+    const uint32_t a = 4096, b = a + 4 * big; /* a: sources (int32 fits), b: outputs */
+    bpu_lut_op lut = {a, b, 0, VB_H, VB_H, VB_C, VB_C, VB_C, row, row};
+    bpu_resize_op rs = {a,    b,   VB_H,    VB_H,     VB_C,     2 * VB_H,   2 * VB_H,  VB_C,
+                        VB_C, row, 2 * row, 1u << 15, 1u << 15, -(1 << 14), -(1 << 14)};
+    bpu_requant_op rq32 = {a, b, 0, VB_H, VB_H, VB_C, 4 * VB_C, VB_C, -128, 127, 4 * row, row};
+    bpu_requant_op rq8 = {a, b, 0, VB_H, VB_H, VB_C, VB_C, VB_C, -128, 127, row, row};
+    static const char *names[] = {"lut", "resize bilinear", "requant s32 per-ch",
+                                  "requant s8 per-tensor"};
+    double bytes[] = {big, 4.0 * big, big, big};
+    printf("%-24s %-11s %9s %8s\n", "vector kernel", "variant", "B/ns", "x/ref");
+    for (int kind = 0; kind < 4; kind++) {
+        double ref = 0.0;
+        for (int v = 0; v < BPU_ISA_COUNT; v++) {
+            const bpu_kernels *k = NULL;
+            if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+                continue;
+            double best = 1e30, t_end = now() + secs;
+            int reps = 0;
+            do {
+                double t0 = now();
+                if (kind == 0)
+                    k->lut(&lut, sram);
+                else if (kind == 1)
+                    k->resize(&rs, BPU_RESIZE_BILINEAR, sram);
+                else if (kind == 2)
+                    k->requant_insn(&rq32, BPU_RQ_SRC_S32 | BPU_RQ_PER_CHANNEL, sram, mult, shift);
+                else
+                    k->requant_insn(&rq8, 0, sram, mult, shift);
+                double t = now() - t0;
+                best = t < best ? t : best;
+                reps++;
+            } while (now() < t_end || reps < 2);
+            double speed = bytes[kind] / best * 1e-9;
+            ref = v == BPU_ISA_REF ? speed : ref;
+            printf("%-24s %-11s %9.2f %8.1f\n", names[kind], k->name, speed,
+                   ref > 0 ? speed / ref : 0.0);
+        }
+    }
+    free(sram);
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.05;
@@ -232,5 +294,6 @@ int main(int argc, char **argv)
                peak > 0 ? 100.0 * results[i].conv / peak : 0.0,
                results[i].ref > 0 ? results[i].conv / results[i].ref : 0.0, results[i].macs * 1e-6);
     printf("(GMAC/s, best of repeated runs; %%peak: conv kernel against the peak)\n");
+    bench_vector(secs);
     return 0;
 }

@@ -13,8 +13,9 @@
 #  3. bad inputs: an empty calibration folder, a calibration file of the wrong size (raw data) or
 #     a file that is no image (--preprocess-on), and a calibration_type typo each exit 1 with a
 #     message naming the folder/file/key, and leave no *.onnx, report or .bin behind;
-#  4. the .bin tools (with --verifier): hb_verifier on 10 seeded random inputs and on --verify-input
-#     (a real preprocessed image, .npy) must find every output of the .bin (libdnn on the simulator)
+#  4. the .bin tools (with --verifier): hb_verifier on 10 seeded random inputs and on the photo of
+#     step 2 (infer_in/input.npy: uint8 pixels, which the .bin of an image input takes; the
+#     quantized ONNX gets pixel - 128) must find every output of the .bin (libdnn on the simulator)
 #     equal bit for bit to the quantized ONNX on the integer reference executor; with
 #     --negative-caltype T, the quantized model of a second calibration (type T, a different model)
 #     must be reported as different (exit 1); hb_perf --simulate must find every program's
@@ -27,7 +28,7 @@
 #       --template T.yaml.in --models DIR --model-type onnx|caffe --prefix P --photos DIR...
 #       (--kind KIND | --preprocess-on) --infer-kind KIND --input NAME --shape N,C,H,W
 #       --min-cos C [--verifier HB_VERIFIER --perf HB_PERF --model-info HB_MODEL_INFO
-#       --verify-input X.npy [--negative-caltype T]]
+#       [--negative-caltype T]]
 set -u
 
 fail() {
@@ -37,7 +38,7 @@ fail() {
 
 mapper='' run='' prep='' out='' template='' models='' mtype='' prefix='' kind='' preon=0
 infer_kind='' input='' shape='' mincos=''
-verifier='' perf='' minfo='' vinput='' negcal=''
+verifier='' perf='' minfo='' negcal=''
 photos=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -59,7 +60,6 @@ while [ $# -gt 0 ]; do
     --verifier) verifier=$2; shift 2 ;;
     --perf) perf=$2; shift 2 ;;
     --model-info) minfo=$2; shift 2 ;;
-    --verify-input) vinput=$2; shift 2 ;;
     --negative-caltype) negcal=$2; shift 2 ;;
     *) fail "unknown argument $1" ;;
   esac
@@ -206,7 +206,15 @@ if [ -n "$verifier" ]; then
   }
   verify random --random 10 20261126
   grep -Eq "equal bit for bit on 10 inputs" verify_random.txt || fail "hb_verifier: not 10 runs"
-  verify real -i "$vinput"
+  verify real -i infer_in/input.npy
+  # the board backend (the executor replaying each program's static issue order, no cycle model)
+  # computes the same bits and reports the same modelled time
+  HB_DNN_BACKEND=board verify board --random 10 20261126
+  grep -q "backend board)" verify_board.txt || fail "hb_verifier did not run the board backend"
+  grep -q "backend sim)" verify_random.txt || fail "hb_verifier did not run the sim backend"
+  [ "$(grep "simulated BPU time" verify_board.txt | sed 's/;.*//')" = \
+    "$(grep "simulated BPU time" verify_random.txt | sed 's/;.*//')" ] ||
+    fail "board and sim backends report different modelled times"
   if [ -n "$negcal" ]; then
     config neg "$PWD/$cal" "$negcal"
     (cd neg && "$mapper" makertbin -c config.yaml --model-type "$mtype" >console.txt 2>&1) ||
@@ -220,12 +228,13 @@ if [ -n "$verifier" ]; then
     echo "hb_verifier against the $negcal model: $(grep -m1 DIFFERS verify_neg.txt)"
   fi
 
-  # refusals: --per-layer (no per-layer outputs in the .bin), a raw file of the wrong size
+  # refusals: --per-layer (no per-layer outputs: built without layer_out_dump), a raw file of
+  # the wrong size
   "$verifier" -q "$qonnx" -b "$bin" --random 1 1 --per-layer >verify_bad.txt 2>&1
   st=$?
-  [ $st -eq 2 ] && grep -q "ERROR --per-layer is not supported" verify_bad.txt ||
+  [ $st -eq 1 ] && grep -q "rebuild it with compiler_parameters.layer_out_dump: True" verify_bad.txt ||
     fail "hb_verifier --per-layer exited $st: $(cat verify_bad.txt)"
-  head -c 100 "$vinput" >short.raw
+  head -c 100 infer_in/input.npy >short.raw
   "$verifier" -q "$qonnx" -b "$bin" -i short.raw >verify_bad.txt 2>&1
   st=$?
   [ $st -eq 1 ] && grep -q "ERROR short.raw: not a .npy and not [0-9]* raw bytes" verify_bad.txt ||

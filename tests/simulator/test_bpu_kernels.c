@@ -277,6 +277,49 @@ static void test_conv_wide_rows(void **state)
     }
 }
 
+/* The MobileNet layer shapes the kernels have dedicated paths for, at small sizes: depthwise 3x3
+ * with stride 1 and 2 over deep channel counts (multiples of 8 and 16, tails below 8, from 8 to
+ * past 1024: the 8- and 16-channel passes of the AVX2 streaming kernel, which takes stride 2 from
+ * 256 channels on, and its tail), odd output-row bands (the paired-row kernels' single last row),
+ * dense and gapped pixels, and the 3-channel first convolution with pixels 3 bytes apart; every
+ * padding side 0 or 1. */
+static void test_conv_mobilenet_shapes(void **state)
+{
+    (void)state;
+    rng r = {0x3B3B3Bull};
+    static const int32_t chans[] = {8, 9, 24, 264, 300, 520, 1027, 1040};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int i = 0; i < 40; i++) {
+            conv_case t;
+            memset(&t, 0, sizeof(t));
+            t.dwise = i % 5 != 4;
+            bpu_conv_geom *g = &t.g;
+            g->kh = g->kw = 3;
+            g->sh = g->sw = 1 + i % 2;
+            g->dh = g->dw = 1;
+            g->pad_top = rng_range(&r, 0, 1);
+            g->pad_left = rng_range(&r, 0, 1);
+            int32_t pb = rng_range(&r, 0, 1), pr = rng_range(&r, 0, 1);
+            g->c = t.dwise ? chans[i / 2 % 8] : 3;
+            /* deep channels on small maps keep the model's work (and ASan's) small */
+            g->h = g->c > 100 ? rng_range(&r, 3, 6) : rng_range(&r, 3, 12);
+            g->w = g->c > 100 ? rng_range(&r, 3, 9) : rng_range(&r, 3, 40);
+            g->ho = (g->h + g->pad_top + pb - 3) / g->sh + 1;
+            g->wo = (g->w + g->pad_left + pr - 3) / g->sw + 1;
+            g->k = t.dwise ? g->c : rng_range(&r, 1, 40);
+            g->src_px = (size_t)g->c + (size_t)(i % 3 == 2 ? rng_range(&r, 1, 5) : 0);
+            g->src_row = g->src_px * g->w + (size_t)rng_range(&r, 0, 3);
+            fill_case(&r, &t, i % 4 == 3 ? 1 : i % 4 == 1 ? 2 : 0);
+            int bad = run_case(k, &t);
+            free_case(&t);
+            assert_int_equal(bad, 0);
+        }
+    }
+}
+
 /* The fused CONV + requantiser kernels (conv_rq, dwconv_rq) of every variant that has them,
  * against the model convolution requantised by the model requantiser, on the random shapes of
  * make_case plus wide MobileNet-like rows (the depthwise one works in chunks of rows): random and
@@ -639,6 +682,210 @@ static void test_requant_variants(void **state)
     }
 }
 
+/* LUT, RESIZE and the REQUANT instruction of every variant against the test's models in a
+ * private SRAM image: random tiles with pixel and row gaps (which must stay untouched), channel
+ * counts around the vector widths (8, 16, 32), in place (LUT), all-extreme values. */
+static void test_lut_variants(void **state)
+{
+    (void)state;
+    uint8_t *sram = malloc(VEC_SRAM), *before = malloc(VEC_SRAM);
+    rng r = {0x10707ull};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int it = 0; it < 200; it++) {
+            int32_t h = rng_range(&r, 1, 4), w = rng_range(&r, 1, 9);
+            int32_t c = it % 3 ? rng_range(&r, 1, 100) : 32 * rng_range(&r, 1, 3) + it % 2;
+            uint32_t next = 256; /* the table at 0 */
+            vec_tile a = vec_place(&r, &next, h, w, c);
+            vec_tile d = it % 5 == 4 ? a : vec_place(&r, &next, h, w, c);
+            assert_true(next <= VEC_SRAM);
+            bpu_lut_op l = {.src = a.base,
+                            .dst = d.base,
+                            .table = 0,
+                            .h = (uint16_t)h,
+                            .w = (uint16_t)w,
+                            .c = (uint16_t)c,
+                            .src_px = (uint16_t)a.px,
+                            .dst_px = (uint16_t)d.px,
+                            .src_row = a.row,
+                            .dst_row = d.row};
+            vec_fill(&r, sram, it % 6 == 2);
+            for (int i = 0; i < 256; i++) /* every entry distinct from its neighbours */
+                sram[i] = (uint8_t)rng_u32(&r);
+            memcpy(before, sram, VEC_SRAM);
+            k->lut(&l, sram);
+            for (int32_t y = 0; y < h; y++)
+                for (int32_t x = 0; x < w; x++)
+                    for (int32_t ch = 0; ch < c; ch++) {
+                        int8_t in = (int8_t)before[a.base + y * a.row + x * a.px + ch];
+                        int8_t want = (int8_t)before[in + 128];
+                        size_t at = d.base + (size_t)y * d.row + (size_t)x * d.px + (size_t)ch;
+                        if ((int8_t)sram[at] != want)
+                            print_error("%s lut h%d w%d c%d at (%d,%d,%d): got %d want %d\n",
+                                        k->name, h, w, c, y, x, ch, (int8_t)sram[at], want);
+                        assert_int_equal((int8_t)sram[at], want);
+                        sram[at] = before[at];
+                    }
+            assert_memory_equal(sram, before, VEC_SRAM);
+        }
+    }
+    free(sram);
+    free(before);
+}
+
+/* the model's source coordinate: off + step * o in Q16, clamped to [0, n - 1] */
+static int64_t model_resize_coord(int32_t off, uint32_t step, int32_t o, int32_t n)
+{
+    int64_t s = (int64_t)off + (int64_t)step * o;
+    return s < 0 ? 0 : s > ((int64_t)(n - 1) << 16) ? (int64_t)(n - 1) << 16 : s;
+}
+
+static void test_resize_variants(void **state)
+{
+    (void)state;
+    uint8_t *sram = malloc(VEC_SRAM), *before = malloc(VEC_SRAM);
+    rng r = {0x2E512Eull};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int it = 0; it < 200; it++) {
+            uint32_t flags = it % 4 ? BPU_RESIZE_BILINEAR : 0u;
+            int32_t h = rng_range(&r, 1, 6), w = rng_range(&r, 1, 7);
+            int32_t ho = rng_range(&r, 1, 9), wo = rng_range(&r, 1, 9);
+            int32_t c = it % 3 ? rng_range(&r, 1, 70) : 16 * rng_range(&r, 1, 3) + it % 2;
+            uint32_t next = 0;
+            vec_tile a = vec_place(&r, &next, h, w, c);
+            vec_tile d = vec_place(&r, &next, ho, wo, c);
+            assert_true(next <= VEC_SRAM);
+            bpu_resize_op rs = {.src = a.base,
+                                .dst = d.base,
+                                .h = (uint16_t)h,
+                                .w = (uint16_t)w,
+                                .c = (uint16_t)c,
+                                .ho = (uint16_t)ho,
+                                .wo = (uint16_t)wo,
+                                .src_px = (uint16_t)a.px,
+                                .dst_px = (uint16_t)d.px,
+                                .src_row = a.row,
+                                .dst_row = d.row,
+                                /* steps up to 3 pixels, offsets -2 .. +2 pixels: clamping both
+                                 * sides, fractions 0 .. 2047 */
+                                .step_y = rng_u32(&r) % (3u << 16),
+                                .step_x = rng_u32(&r) % (3u << 16),
+                                .off_y = rng_range(&r, -(2 << 16), 2 << 16),
+                                .off_x = rng_range(&r, -(2 << 16), 2 << 16)};
+            vec_fill(&r, sram, it % 6 == 2);
+            memcpy(before, sram, VEC_SRAM);
+            k->resize(&rs, flags, sram);
+            for (int32_t y = 0; y < ho; y++) {
+                int64_t sy = model_resize_coord(rs.off_y, rs.step_y, y, h);
+                int32_t y0 = (int32_t)(sy / 65536), y1 = y0 + 1 < h ? y0 + 1 : y0;
+                int64_t fy = sy % 65536 / 32;
+                for (int32_t x = 0; x < wo; x++) {
+                    int64_t sx = model_resize_coord(rs.off_x, rs.step_x, x, w);
+                    int32_t x0 = (int32_t)(sx / 65536), x1 = x0 + 1 < w ? x0 + 1 : x0;
+                    int64_t fx = sx % 65536 / 32;
+                    for (int32_t ch = 0; ch < c; ch++) {
+#define PX(yy, xx) ((int64_t)(int8_t)before[a.base + (yy)*a.row + (xx)*a.px + ch])
+                        int64_t sum = PX(y0, x0) * (2048 - fy) * (2048 - fx) +
+                                      PX(y0, x1) * (2048 - fy) * fx +
+                                      PX(y1, x0) * fy * (2048 - fx) + PX(y1, x1) * fy * fx;
+                        int8_t want = flags ? (int8_t)model_floor_div_pow2(sum + (1 << 21), 22)
+                                            : (int8_t)PX(y0, x0);
+#undef PX
+                        size_t at = d.base + (size_t)y * d.row + (size_t)x * d.px + (size_t)ch;
+                        if ((int8_t)sram[at] != want)
+                            print_error("%s resize flags %u h%d w%d c%d ho%d wo%d at (%d,%d,%d): "
+                                        "got %d want %d\n",
+                                        k->name, flags, h, w, c, ho, wo, y, x, ch, (int8_t)sram[at],
+                                        want);
+                        assert_int_equal((int8_t)sram[at], want);
+                        sram[at] = before[at];
+                    }
+                }
+            }
+            assert_memory_equal(sram, before, VEC_SRAM);
+        }
+    }
+    free(sram);
+    free(before);
+}
+
+static void test_requant_insn_variants(void **state)
+{
+    (void)state;
+    uint8_t *sram = malloc(VEC_SRAM), *before = malloc(VEC_SRAM);
+    int32_t mult[128], shift[128];
+    rng r = {0x7E9A47ull};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int it = 0; it < 240; it++) {
+            int s32 = it % 2, perch = it / 2 % 2;
+            uint32_t flags = (s32 ? BPU_RQ_SRC_S32 : 0u) | (perch ? BPU_RQ_PER_CHANNEL : 0u);
+            int32_t h = rng_range(&r, 1, 4), w = rng_range(&r, 1, 7);
+            int32_t c = it % 3 ? rng_range(&r, 1, 100) : 16 * rng_range(&r, 1, 4) + it % 3;
+            uint32_t next = 0;
+            /* int32 sources: 4-byte aligned pixels and rows */
+            vec_tile a = vec_place(&r, &next, h, w, s32 ? 4 * c : c);
+            if (s32) {
+                a.px = (a.px + 3) / 4 * 4;
+                a.row = a.px * (uint32_t)w + 4u * (uint32_t)rng_range(&r, 0, 2);
+                next = a.base + a.row * (uint32_t)h + 64u;
+            }
+            vec_tile d = vec_place(&r, &next, h, w, c);
+            assert_true(next <= VEC_SRAM);
+            bpu_requant_op q = {.src = a.base,
+                                .dst = d.base,
+                                .param = 0,
+                                .h = (uint16_t)h,
+                                .w = (uint16_t)w,
+                                .c = (uint16_t)c,
+                                .src_px = (uint16_t)a.px,
+                                .dst_px = (uint16_t)d.px,
+                                .lo = (int8_t)rng_range(&r, -128, 0),
+                                .hi = (int8_t)rng_range(&r, 0, 127),
+                                .src_row = a.row,
+                                .dst_row = d.row};
+            int extreme = it % 5 == 3;
+            for (int32_t i = 0; i < c; i++) {
+                mult[i] =
+                    extreme ? INT32_MAX : (int32_t)(0x40000000u + (rng_u32(&r) & 0x3FFFFFFFu));
+                shift[i] = extreme ? (i % 2 ? 1 : 62) : rng_range(&r, s32 ? 20 : 1, s32 ? 45 : 40);
+            }
+            vec_fill(&r, sram, it % 6 == 2);
+            memcpy(before, sram, VEC_SRAM);
+            k->requant_insn(&q, flags, sram, mult, shift);
+            for (int32_t y = 0; y < h; y++)
+                for (int32_t x = 0; x < w; x++)
+                    for (int32_t ch = 0; ch < c; ch++) {
+                        const uint8_t *ps = before + a.base + y * a.row + x * a.px;
+                        int32_t in;
+                        if (s32)
+                            memcpy(&in, ps + 4 * ch, 4);
+                        else
+                            in = (int8_t)ps[ch];
+                        int32_t i = perch ? ch : 0;
+                        int8_t want = model_requant64(in, mult[i], (uint32_t)shift[i], q.lo, q.hi);
+                        size_t at = d.base + (size_t)y * d.row + (size_t)x * d.px + (size_t)ch;
+                        if ((int8_t)sram[at] != want)
+                            print_error("%s requant flags %u h%d w%d c%d at (%d,%d,%d): got %d "
+                                        "want %d\n",
+                                        k->name, flags, h, w, c, y, x, ch, (int8_t)sram[at], want);
+                        assert_int_equal((int8_t)sram[at], want);
+                        sram[at] = before[at];
+                    }
+            assert_memory_equal(sram, before, VEC_SRAM);
+        }
+    }
+    free(sram);
+    free(before);
+}
+
 static void test_variant_selection(void **state)
 {
     (void)state;
@@ -683,10 +930,12 @@ static void test_variant_selection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_normal),        cmocka_unit_test(test_conv_depthwise),
-        cmocka_unit_test(test_conv_every_padding), cmocka_unit_test(test_conv_wide_rows),
-        cmocka_unit_test(test_conv_fused),         cmocka_unit_test(test_requant_variants),
-        cmocka_unit_test(test_ewise_variants),     cmocka_unit_test(test_pool_variants),
+        cmocka_unit_test(test_conv_normal),           cmocka_unit_test(test_conv_depthwise),
+        cmocka_unit_test(test_conv_every_padding),    cmocka_unit_test(test_conv_wide_rows),
+        cmocka_unit_test(test_conv_mobilenet_shapes), cmocka_unit_test(test_conv_fused),
+        cmocka_unit_test(test_requant_variants),      cmocka_unit_test(test_ewise_variants),
+        cmocka_unit_test(test_lut_variants),          cmocka_unit_test(test_resize_variants),
+        cmocka_unit_test(test_requant_insn_variants), cmocka_unit_test(test_pool_variants),
         cmocka_unit_test(test_variant_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

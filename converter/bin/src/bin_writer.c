@@ -199,6 +199,15 @@ hbbin_status hbbw_add_tensor(hbbw *w, uint32_t model, int is_input, const hbbin_
     return HBBIN_OK;
 }
 
+hbbin_status hbbw_set_input_source(hbbw *w, uint32_t model, uint32_t input, uint32_t source)
+{
+    if (!w || model >= w->n_models || input >= w->models[model].n_tensors[1] ||
+        source >= HBBIN_INPUT_SOURCE_COUNT)
+        return HBBIN_E_ARG;
+    w->models[model].tensors[1][input].t.input_source = source;
+    return HBBIN_OK;
+}
+
 hbbin_status hbbw_add_preprocess(hbbw *w, uint32_t model, const hbbin_preprocess *p)
 {
     wmodel *md;

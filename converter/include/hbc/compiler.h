@@ -70,9 +70,19 @@ typedef struct hbc_cm_subgraph {
     hbc_cm_tensor *outputs; /* in HBC_SEG_OUTPUT; owned */
 } hbc_cm_subgraph;
 
+/* What the schedule minimises (hb_mapper's compiler_parameters.compile_mode). From
+ * optimize_level 1 on, each subgraph is compiled with four schedules ({row tiles cut for DMA /
+ * compute overlap, or as few tiles as SRAM allows} x {conv weight chunks in half of SRAM, or in
+ * all of it but one-row tiles}) and the one with the best static estimate is kept. */
+typedef enum hbc_cm_goal {
+    HBC_GOAL_LATENCY = 0, /* fewest modelled cycles, ties: fewest DDR bytes */
+    HBC_GOAL_BANDWIDTH,   /* fewest DDR bytes, ties: fewest modelled cycles */
+} hbc_cm_goal;
+
 typedef struct hbc_compiled {
     bpu_march_id march;
     int optimize_level; /* as given in the options */
+    hbc_cm_goal mode;   /* as given in the options */
     int n_nodes;        /* of the graph compiled */
     int *node_sub;      /* per graph node: its subgraph index, or -1 (CPU); owned */
     char **node_why;    /* per CPU node of our domain or data movement: why it stays on the CPU
@@ -83,11 +93,12 @@ typedef struct hbc_compiled {
 
 typedef struct hbc_compile_opts {
     bpu_march_id march;
-    /* 0: as few row tiles per layer as SRAM allows, every tensor through DDR. 1, 2: layers
-     * moving more than 16 KiB get up to 4 tiles so the DMA of one overlaps the compute of
-     * another (double buffering). 3: as 1, plus SRAM residency (a tensor read only by the next
-     * node stays in SRAM) and weight prefetch during the previous node (docs/compiler.md). */
+    /* 0: as few row tiles per layer as SRAM allows, every tensor through DDR, one schedule.
+     * 1, 2: the best of four schedules for the goal (hbc_cm_goal). 3: as 1, plus SRAM residency
+     * (a tensor read only by the next node stays in SRAM) and weight prefetch during the
+     * previous node (docs/compiler.md). */
     int optimize_level;
+    hbc_cm_goal mode; /* 0 (latency) when left out */
 } hbc_compile_opts;
 
 /* Compile the quantized graph g (as loaded from *_quantized_model.onnx or made by hbc_quantize;

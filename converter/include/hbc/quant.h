@@ -126,6 +126,32 @@ typedef struct hbc_quant_opts {
 hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_quant_opts *opts,
                         hbg_graph **out, char *err, size_t errlen);
 
+/* ---- Refinement on calibration data (converter/quant/quant_refine.c, docs/quantized-ops.md
+ * section 8) ---------------------------------------------------------------------------------- */
+
+/* Weight rounding: re-round, in place, the int8 weights of every Conv/Gemm of our domain in qg
+ * (made by hbc_quantize from fg, which must still hold its float weights) so that each output
+ * channel's error variance over the n_samples calibration samples (as hbc_calibrate takes
+ * them) is least: each weight stays one of the two integers next to w / s_w (nearest at first;
+ * a weight moves to the other one when that lowers the variance). Scales, biases and semantics
+ * do not change. Layers with more than 1024 weights per output channel keep nearest rounding.
+ * One run of the integer executor per sample. Follow it with hbc_quant_bias_correct (the mean
+ * error is left to it). n_samples 0 does nothing. */
+hbg_status hbc_quant_round_weights(hbg_graph *fg, hbg_graph *qg, int n_samples,
+                                   const float *const *const *samples, char *err, size_t errlen);
+
+/* Bias correction: change, in place, the int32 bias of every Conv/Gemm of our domain in qg (made
+ * by hbc_quantize from fg, which must still hold its float weights) so that each output
+ * channel's mean over the n_samples calibration samples (samples[s][i]: fg's graph input i, as
+ * hbc_calibrate takes them) and output positions equals, within one bias step, the float layer's
+ * (float weights and bias) on the same int8 inputs: the mean error of the weights' rounding goes
+ * into the bias. Each of the passes (>= 1; 1 is enough in practice) runs the integer executor on
+ * every sample and starts from the previous pass's biases. Only bias values change, each within
+ * the executor's accumulator bound; the operators' semantics do not. n_samples 0 or passes 0 do
+ * nothing. Errors name the node or tensor (qg is then unusable). */
+hbg_status hbc_quant_bias_correct(hbg_graph *fg, hbg_graph *qg, int passes, int n_samples,
+                                  const float *const *const *samples, char *err, size_t errlen);
+
 /* ---- The integer reference executor ------------------------------------------------------ */
 
 typedef struct hbc_qexec hbc_qexec;

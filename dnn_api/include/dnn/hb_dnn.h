@@ -260,7 +260,9 @@ int32_t hbDNNRoiInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const
                       hbDNNInferCtrlParam *inferCtrlParam);
 
 /* Deprecated (X3 line): bilinear resize of the `roi` of image `input` into `output` (same image
- * type). `roi` may be NULL for the whole image. Asynchronous like hbDNNInfer. */
+ * type). `roi` may be NULL for the whole image. Returns a task like hbDNNInfer; this
+ * implementation resizes Y and NV12 images on the CPU during the call, so the task is already
+ * done (docs/runtime-api.md gives the exact arithmetic). */
 int32_t hbDNNResize(hbDNNTaskHandle_t *taskHandle, hbDNNTensor *output, const hbDNNTensor *input,
                     const hbDNNRoi *roi, hbDNNResizeCtrlParam *resizeCtrlParam);
 

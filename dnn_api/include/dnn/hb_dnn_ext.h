@@ -62,7 +62,8 @@ typedef hbDNNTensorShape hbDNNDimension;
 int32_t hbDNNGetInputSource(int32_t *inputSource, hbDNNHandle_t dnnHandle, int32_t inputIndex);
 
 /* Description attached to input `inputIndex` at build time: *desc (library-owned, *size bytes,
- * *type an hbDNNDescType). */
+ * *type an hbDNNDescType). This implementation's .bin stores no descriptions: *desc = "",
+ * *size = 0, *type = HB_DNN_DESC_TYPE_UNKNOWN for every valid handle and index. */
 int32_t hbDNNGetInputDesc(const char **desc, uint32_t *size, int32_t *type, hbDNNHandle_t dnnHandle,
                           int32_t inputIndex);
 
@@ -74,7 +75,9 @@ int32_t hbDNNGetOutputDesc(const char **desc, uint32_t *size, int32_t *type,
 int32_t hbDNNGetModelDesc(const char **desc, uint32_t *size, int32_t *type,
                           hbDNNHandle_t dnnHandle);
 
-/* hbDNNOutputOperatorType of output `outputIndex`. */
+/* hbDNNOutputOperatorType of output `outputIndex`: in this implementation CONV when a BPU program
+ * computes it (possibly followed by dequantize / layout steps), UNKNOWN when a CPU subgraph does
+ * (no special output operators exist). */
 int32_t hbDNNGetOutputOperatorType(int32_t *operatorType, hbDNNHandle_t dnnHandle,
                                    int32_t outputIndex);
 
@@ -89,7 +92,8 @@ int32_t hbDNNGetTaskEstimateTime(int32_t *estimateTime, hbDNNTaskHandle_t taskHa
 int32_t hbDNNGetTaskEstimateStartTime(int32_t *estimateStartTime,
                                       hbDNNInferCtrlParam *inferCtrlParam);
 
-/* Tag string given to the model at build time (library-owned). */
+/* Tag string given to the model at build time (library-owned); "" in this implementation, whose
+ * .bin stores no tag. */
 int32_t hbDNNGetModelTag(const char **tag, hbDNNHandle_t dnnHandle);
 
 /* Dequantise `input` (elements of hbDNNDataType `dataType`, NHWC, dense `shape`) with per-channel
@@ -146,8 +150,8 @@ int32_t hbDNNRemovePadding(void *output, hbDNNTensorShape outputShape, const voi
                            hbDNNTensorShape inputShape, int32_t dataType);
 
 /* Convert `size` bytes of `input` between the BPU's and the CPU's byte order into `output`. The
- * element width is not publicly documented; docs/runtime-api.md states what this implementation
- * does. */
+ * element width is not publicly documented; this implementation reverses the bytes of each 4-byte
+ * element (size must be a multiple of 4; output may equal input; no alignment needed). */
 int32_t hbDNNConvertEndianness(void *output, const void *input, uint32_t size);
 
 #ifdef __cplusplus

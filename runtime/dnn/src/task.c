@@ -12,6 +12,7 @@
 #include "dnn/hb_dnn_bpu.h"
 #include "dnn/hb_dnn_ext.h"
 #include "dnn_internal.h"
+#include "resize.h"
 
 #define HB_TASK_MAGIC          0x5441534Bu /* "TASK" */
 #define HB_TASK_MAX_JOBS       255         /* inferences appended with `more` (hb_dnn.h) */
@@ -505,13 +506,38 @@ int32_t hbDNNRoiInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const
 int32_t hbDNNResize(hbDNNTaskHandle_t *taskHandle, hbDNNTensor *output, const hbDNNTensor *input,
                     const hbDNNRoi *roi, hbDNNResizeCtrlParam *resizeCtrlParam)
 {
-    (void)taskHandle;
-    (void)output;
-    (void)input;
-    (void)roi;
-    (void)resizeCtrlParam;
-    return hb_dnn_fail(HB_DNN_API_USE_ERROR,
-                       "hbDNNResize: the BPU resizer is not supported by this runtime yet");
+    int32_t rc;
+    if (!taskHandle || !output || !input || !resizeCtrlParam)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNResize: NULL argument");
+    if (*taskHandle)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNResize: *taskHandle must be NULL");
+    if (resizeCtrlParam->resizeType != HB_DNN_RESIZE_TYPE_BILINEAR ||
+        resizeCtrlParam->priority < HB_DNN_PRIORITY_LOWEST ||
+        resizeCtrlParam->priority > HB_DNN_PRIORITY_HIGHEST)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
+                           "hbDNNResize: resizeType %d (only BILINEAR, 0) or priority %d (0..255)",
+                           (int)resizeCtrlParam->resizeType, resizeCtrlParam->priority);
+    /* The resize runs here, on the calling thread (resize.h); the task handed back is already
+     * done, so hbDNNWaitTaskDone returns at once and a done callback set later runs on the
+     * caller's thread, as for any finished task. */
+    if ((rc = hb_resize_run(output, input, roi)) != 0)
+        return rc;
+    pthread_mutex_lock(&g_t.lock);
+    hb_task *t = NULL;
+    if (g_t.live >= HB_TASK_MAX_LIVE)
+        rc = hb_dnn_fail(HB_DNN_TASK_NUM_EXCEED_LIMIT,
+                         "hbDNNResize: %d tasks not yet released (limit)", g_t.live);
+    else if (!(t = task_new()))
+        rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "hbDNNResize: out of memory");
+    if (t) {
+        t->priority = resizeCtrlParam->priority;
+        t->seq = g_t.seq++;
+        t->state = T_DONE;
+        t->cb_taken = 1;
+        *taskHandle = t;
+    }
+    pthread_mutex_unlock(&g_t.lock);
+    return rc;
 }
 
 int32_t hbDNNGetTaskBpuCounters(hbDNNTaskBpuCounters *counters, hbDNNTaskHandle_t taskHandle)

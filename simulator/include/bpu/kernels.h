@@ -1,7 +1,8 @@
 /* Host kernels of the BPU compute instructions. The CONV kernel and the int32 -> int8 requantiser
  * have a plain-C reference, x86 SIMD variants (AVX2, AVX-512 VNNI) and aarch64 NEON variants
  * (Armv8.0, dot product) with the same signature (ARCHITECTURE 5); AVX-512 VNNI also fuses the
- * requantiser into CONV, and the x86 variants have AVX2 EWISE and POOL kernels. One variant table
+ * requantiser into CONV, and the x86 variants have AVX2 EWISE, POOL, LUT, RESIZE and REQUANT
+ * (instruction) kernels. One variant table
  * is chosen once when a simulator is created. Every variant is bit-exact with the reference for
  * every input (tests/simulator/test_bpu_kernels). */
 #ifndef BPU_KERNELS_H
@@ -60,6 +61,12 @@ typedef void (*bpu_conv_rq_fn)(const bpu_conv_geom *g, const int8_t *src, const 
 typedef void (*bpu_ewise_fn)(const bpu_ewise_op *e, uint32_t flags, uint8_t *sram);
 typedef void (*bpu_pool_fn)(const bpu_pool_op *p, uint32_t flags, uint8_t *sram,
                             const int32_t *mult, const int32_t *shift);
+/* LUT, RESIZE and the REQUANT instruction over a whole tile, same conventions (REQUANT: mult and
+ * shift hold c entries with BPU_RQ_PER_CHANNEL, else 1, range-checked by the executor). */
+typedef void (*bpu_lut_fn)(const bpu_lut_op *l, uint8_t *sram);
+typedef void (*bpu_resize_fn)(const bpu_resize_op *r, uint32_t flags, uint8_t *sram);
+typedef void (*bpu_requant_insn_fn)(const bpu_requant_op *q, uint32_t flags, uint8_t *sram,
+                                    const int32_t *mult, const int32_t *shift);
 
 typedef struct bpu_kernels {
     const char *name; /* "ref", "avx2", "avx512vnni", "neon", "neondot" (the HB_ISA spelling) */
@@ -71,6 +78,9 @@ typedef struct bpu_kernels {
     bpu_conv_rq_fn dwconv_rq;
     bpu_ewise_fn ewise; /* x86 variants: AVX2; aarch64: the reference */
     bpu_pool_fn pool;
+    bpu_lut_fn lut;                   /* x86 variants: AVX2; aarch64: the reference */
+    bpu_resize_fn resize;             /* x86 variants: AVX2 bilinear; aarch64: the reference */
+    bpu_requant_insn_fn requant_insn; /* x86: the variant's requantiser; aarch64: the reference */
 } bpu_kernels;
 
 typedef enum bpu_isa {

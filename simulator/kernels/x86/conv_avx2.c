@@ -54,20 +54,32 @@ static inline __m256i wvec(const tile_ctx *t, const int8_t *wt, int32_t grp, int
 
 #define GROUPS_MAX 512
 
+/* The 4 bytes at p sign-extended to int16 and repeated over the 8 lanes of 2 int16: a broadcast
+ * load (vbroadcastss, no shuffle unit) and one sign extension. */
+static inline __m256i bcast4_s16(const int8_t *p)
+{
+    return _mm256_cvtepi8_epi16(_mm_castps_si128(_mm_broadcast_ss((const float *)(const void *)p)));
+}
+
 /* NP consecutive output pixels of the band (flat index pix = (oy - oy0) * wo + ox; a tile may
  * span rows) x 16 output channels. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline void
-tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
+tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP)
 {
     const bpu_conv_geom *g = t->g;
     __m256i acc[PX_BLOCK][KV_BLOCK];
     int32_t iy0[PX_BLOCK], ix0[PX_BLOCK];
+    /* (oy, ox): the first pixel's output position (no divisions per tile) */
     for (int32_t p = 0; p < NP; p++) {
-        iy0[p] = (oy0 + (pix + p) / g->wo) * g->sh - g->pad_top;
-        ix0[p] = (pix + p) % g->wo * g->sw - g->pad_left;
+        iy0[p] = oy * g->sh - g->pad_top;
+        ix0[p] = ox * g->sw - g->pad_left;
+        if (++ox == g->wo) {
+            ox = 0;
+            oy++;
+        }
         for (int32_t j = 0; j < KV_BLOCK; j++)
             acc[p][j] = _mm256_setzero_si256();
     }
@@ -85,7 +97,7 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
             ptrdiff_t o = t->goff[grp];
             __m256i a[PX_BLOCK];
             for (int32_t p = 0; p < NP; p++)
-                a[p] = _mm256_cvtepi8_epi16(_mm_set1_epi32(load4(px[p] + o)));
+                a[p] = bcast4_s16(px[p] + o);
             for (int32_t j = 0; j < KV_BLOCK; j++) {
                 __m256i w = wvec(t, wt, grp, j);
                 for (int32_t p = 0; p < NP; p++)
@@ -116,7 +128,7 @@ tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP)
             for (int32_t c = 0; c < t->c4; c++) {
                 __m256i a[PX_BLOCK];
                 for (int32_t p = 0; p < NP; p++)
-                    a[p] = _mm256_cvtepi8_epi16(_mm_set1_epi32(load4(px[p] + 4 * c)));
+                    a[p] = bcast4_s16(px[p] + 4 * c);
                 for (int32_t j = 0; j < KV_BLOCK; j++) {
                     __m256i w = wvec(t, wt, (ky * g->kw + kx) * t->c4 + c, j);
                     for (int32_t p = 0; p < NP; p++)
@@ -187,11 +199,19 @@ void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
         for (int32_t i = 0; i < 16; i++)
             bias16[i] = kb + i < g->k ? bias[kb + i] : 0;
         t.kb = kb;
-        int32_t npix = (oy1 - oy0) * g->wo, pix = 0;
-        for (; pix + PX_BLOCK <= npix; pix += PX_BLOCK)
-            tile(&t, oy0, pix, PX_BLOCK);
-        for (; pix < npix; pix++)
-            tile(&t, oy0, pix, 1);
+        int32_t npix = (oy1 - oy0) * g->wo, pix = 0, oy = oy0, ox = 0;
+        for (; pix + PX_BLOCK <= npix; pix += PX_BLOCK) {
+            tile(&t, oy, ox, pix, PX_BLOCK);
+            for (ox += PX_BLOCK; ox >= g->wo; ox -= g->wo)
+                oy++;
+        }
+        for (; pix < npix; pix++) {
+            tile(&t, oy, ox, pix, 1);
+            if (++ox == g->wo) {
+                ox = 0;
+                oy++;
+            }
+        }
     }
 }
 
@@ -433,16 +453,247 @@ static void dw3x3_run(const int8_t *base, ptrdiff_t step, const ptrdiff_t *offs,
     }
 }
 
+/* DEPTHWISE 3x3, dilation 1, stride 1 or 2 in both directions, 16 (or 8) whole channels per
+ * pass: the column windows stream through registers (no column buffer). Two output rows A (oy)
+ * and B (oy + 1) are computed together from the input rows they share, paired as int16 per 32-bit
+ * lane so vpmaddwd adds two taps of one channel exactly (|x*w| <= 2^14):
+ *   stride 1, rows r0..r3: A = (r0,r1).(w0,w1) + (r2,r3).(w2,0); B = (r0,r1).(0,w0) +
+ *     (r2,r3).(w1,w2);
+ *   stride 2, rows r0..r4: A = (r0,r1).(w0,w1) + (r2,r3).(w2,0); B = (r2,r3).(w0,w1) +
+ *     (r4,s).(w2,0), where (r4,s) is r4 sign-extended to 32 bits: its high half s (0 or -1) meets
+ *     the zero weight.
+ * (wN: kernel row N at the column's kx.) Each input column is sign-extended and paired once per
+ * row pair: per 2 output pixels x 8 channels, 12 vpmaddwd and 12 vpaddd against 2 (stride 1) or
+ * 5 (stride 2) pairing operations. 16 channels per pass make every output store fill a whole
+ * 64-byte line (8-channel passes over wide channel counts left half lines whose other half came
+ * a pass later, after a 4 KiB-strided row had evicted them). Rows outside the map read a zero row
+ * (pixel stride 0), columns outside it zero vectors. */
+typedef struct dws_col {
+    __m256i p01[2], p23[2], q4[2]; /* [half]: channels 0-7, 8-15 of the pass */
+} dws_col;
+
+/* Rows a and b of 8 channels (8 bytes, low half of va/vb) or of the upper 8 of 16 (hi) as int16
+ * pairs (a_i, b_i) per 32-bit lane, in channel order. */
+static inline __m256i dws_pair(__m128i va, __m128i vb, int hi)
+{
+    return _mm256_cvtepi8_epi16(hi ? _mm_unpackhi_epi8(va, vb) : _mm_unpacklo_epi8(va, vb));
+}
+
+/* H * 8 bytes at p (never more: the source ends 3 bytes after a pixel's last channel). */
+static inline __m128i dws_ld(const int8_t *p, int32_t H)
+{
+    return H == 2 ? _mm_loadu_si128((const __m128i *)(const void *)p)
+                  : _mm_loadl_epi64((const __m128i *)(const void *)p);
+}
+
+typedef struct dws_rows {
+    const int8_t *r[5]; /* row base at the pass's first channel, or bpu_x86_zeros */
+    size_t px[5];       /* pixel stride: src_px, or 0 for a zero row */
+    int32_t w;          /* input columns */
+} dws_rows;
+
+/* Column ix of the rows: r[i] + off[i] is its pixel in row i (off[i] = ix * px[i]). */
+static inline __attribute__((always_inline)) dws_col
+dws_load(const int8_t *const *r, const ptrdiff_t *off, int32_t ix, int32_t w, int32_t SW, int32_t H)
+{
+    dws_col c;
+    if ((uint32_t)ix >= (uint32_t)w) {
+        for (int32_t h = 0; h < H; h++)
+            c.p01[h] = c.p23[h] = c.q4[h] = _mm256_setzero_si256();
+        return c;
+    }
+    __m128i v0 = dws_ld(r[0] + off[0], H), v1 = dws_ld(r[1] + off[1], H);
+    __m128i v2 = dws_ld(r[2] + off[2], H), v3 = dws_ld(r[3] + off[3], H);
+    __m128i v4 = SW == 2 ? dws_ld(r[4] + off[4], H) : _mm_setzero_si128();
+    for (int32_t h = 0; h < H; h++) {
+        c.p01[h] = dws_pair(v0, v1, h);
+        c.p23[h] = dws_pair(v2, v3, h);
+        c.q4[h] =
+            SW == 2 ? _mm256_cvtepi8_epi32(h ? _mm_srli_si128(v4, 8) : v4) : _mm256_setzero_si256();
+    }
+    return c;
+}
+
+/* Weight pairs of one pass: a[kx][pair][half] for row A, b[...] for row B; bias per half. */
+typedef struct dws_w {
+    __m256i a[3][2][2], b[3][2][2], bias[2];
+} dws_w;
+
+/* One output row pair (NB: with row B) of n pixels from input column ix0, stepping SW. */
+static inline __attribute__((always_inline)) void
+dws_row(const dws_rows *R, const dws_w *W, int32_t ix0, int32_t n, int32_t *restrict outa,
+        int32_t *restrict outb, size_t k, int32_t SW, int NB, int32_t H)
+{
+#define DWS_MA(c, kx, h)                                                                           \
+    _mm256_add_epi32(_mm256_madd_epi16((c).p01[h], W->a[kx][0][h]),                                \
+                     _mm256_madd_epi16((c).p23[h], W->a[kx][1][h]))
+#define DWS_MB(c, kx, h)                                                                           \
+    _mm256_add_epi32(_mm256_madd_epi16(SW == 1 ? (c).p01[h] : (c).p23[h], W->b[kx][0][h]),         \
+                     _mm256_madd_epi16(SW == 1 ? (c).p23[h] : (c).q4[h], W->b[kx][1][h]))
+    const int8_t *r[5];
+    ptrdiff_t off[5], step[5];
+    const int32_t width = R->w;
+    for (int32_t i = 0; i < 5; i++) {
+        r[i] = R->r[i];
+        step[i] = (ptrdiff_t)R->px[i];
+        off[i] = (ptrdiff_t)ix0 * step[i];
+    }
+#define DWS_NEXT()                                                                                 \
+    do {                                                                                           \
+        for (int32_t i_ = 0; i_ < 5; i_++)                                                         \
+            off[i_] += step[i_];                                                                   \
+    } while (0)
+    dws_col c0 = dws_load(r, off, ix0, width, SW, H), c1 = c0, c2;
+    DWS_NEXT();
+    if (SW == 1) {
+        c1 = dws_load(r, off, ix0 + 1, width, SW, H);
+        DWS_NEXT();
+    }
+    /* off: the column after the last one loaded, advanced one column per load */
+    for (int32_t i = 0; i < n; i++) {
+        int32_t ix = ix0 + i * SW;
+        if (SW == 2) {
+            c1 = dws_load(r, off, ix + 1, width, SW, H);
+            DWS_NEXT();
+        }
+        c2 = dws_load(r, off, ix + 2, width, SW, H);
+        DWS_NEXT();
+        for (int32_t h = 0; h < H; h++) {
+            __m256i a = _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MA(c0, 0, h)),
+                                         _mm256_add_epi32(DWS_MA(c1, 1, h), DWS_MA(c2, 2, h)));
+            _mm256_storeu_si256((__m256i *)(void *)(outa + (size_t)i * k + 8 * h), a);
+            if (NB) {
+                __m256i b = _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MB(c0, 0, h)),
+                                             _mm256_add_epi32(DWS_MB(c1, 1, h), DWS_MB(c2, 2, h)));
+                _mm256_storeu_si256((__m256i *)(void *)(outb + (size_t)i * k + 8 * h), b);
+            }
+        }
+        if (SW == 1) {
+            c0 = c1;
+            c1 = c2;
+        } else {
+            c0 = c2;
+        }
+    }
+#undef DWS_NEXT
+#undef DWS_MA
+#undef DWS_MB
+}
+
+typedef void (*dws_row_fn)(const dws_rows *R, const dws_w *W, int32_t ix0, int32_t n, int32_t *outa,
+                           int32_t *outb, size_t k);
+
+#define DWS_ROW(name, sw, nb, h)                                                                   \
+    __attribute__((noinline)) static void name(const dws_rows *R, const dws_w *W, int32_t ix0,     \
+                                               int32_t n, int32_t *outa, int32_t *outb, size_t k)  \
+    {                                                                                              \
+        dws_row(R, W, ix0, n, outa, outb, k, sw, nb, h);                                           \
+    }
+DWS_ROW(dws_s1_one_8, 1, 0, 1)
+DWS_ROW(dws_s1_pair_8, 1, 1, 1)
+DWS_ROW(dws_s2_one_8, 2, 0, 1)
+DWS_ROW(dws_s2_pair_8, 2, 1, 1)
+DWS_ROW(dws_s1_one_16, 1, 0, 2)
+DWS_ROW(dws_s1_pair_16, 1, 1, 2)
+DWS_ROW(dws_s2_one_16, 2, 0, 2)
+DWS_ROW(dws_s2_pair_16, 2, 1, 2)
+
+/* [stride - 1][pair][16 channels] */
+static const dws_row_fn dws_rows_fn[2][2][2] = {
+    {{dws_s1_one_8, dws_s1_one_16}, {dws_s1_pair_8, dws_s1_pair_16}},
+    {{dws_s2_one_8, dws_s2_one_16}, {dws_s2_pair_8, dws_s2_pair_16}},
+};
+
+/* Does dws_channels take this geometry? Stride 2 only from 256 channels: below, the per-pixel
+ * tap-pair kernel (dw3x3_run) measured faster (bench_bpu_conv, Zen 4: 11.6% / 11.3% of the int8
+ * peak against 9.7% / 10.2% at 112x64 and 56x128; 9.5% against 9.7% at 28x256, 6.6% against
+ * 8.3% at 14x512). */
+static int dws_fits(const bpu_conv_geom *g)
+{
+    return g->kh == 3 && g->kw == 3 && g->dh == 1 && g->dw == 1 && g->sh == g->sw &&
+           (g->sh == 1 || (g->sh == 2 && g->c >= 256)) && g->c >= 8;
+}
+
+#define DWS_WBLOCK 16 /* passes whose weights are prepared at once (26 KiB) */
+
+/* Weight pairs and bias of the nc (8 or 16) channels at cb (stride s). */
+static void dws_weights(const bpu_conv_geom *g, const int8_t *wgt, const int32_t *bias, int32_t cb,
+                        int32_t nc, dws_w *W)
+{
+    const int32_t s = g->sh, H = nc / 8;
+    const __m128i z = _mm_setzero_si128();
+    __m128i w[3][3];
+    for (int32_t ky = 0; ky < 3; ky++)
+        for (int32_t kx = 0; kx < 3; kx++)
+            w[ky][kx] = dws_ld(wgt + (size_t)(ky * 3 + kx) * g->c + cb, H);
+    for (int32_t h = 0; h < H; h++) {
+        for (int32_t kx = 0; kx < 3; kx++) {
+            W->a[kx][0][h] = dws_pair(w[0][kx], w[1][kx], h);
+            W->a[kx][1][h] = dws_pair(w[2][kx], z, h);
+            W->b[kx][0][h] = s == 1 ? dws_pair(z, w[0][kx], h) : W->a[kx][0][h];
+            W->b[kx][1][h] = s == 1 ? dws_pair(w[1][kx], w[2][kx], h) : W->a[kx][1][h];
+        }
+        W->bias[h] = _mm256_loadu_si256((const __m256i *)(const void *)(bias + cb + 8 * h));
+    }
+}
+
+/* Channels [0, c / 8 * 8) of output rows [oy0, oy1) (dws_fits(g)). Row pairs outside, channel
+ * passes inside, so the rows' cache lines serve every pass while they are in L1. */
+static void dws_channels(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                         const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    const int32_t s = g->sh;
+    const int32_t nrows = s == 1 ? 4 : 5;
+    const int32_t c8 = g->c / 8 * 8;
+    /* channels per pass: 8 keep every column and weight pair in registers (16 spill a few), but
+     * from 512 channels on (output pixels >= 2 KiB apart) half-line stores thrash L1 sets, and
+     * 16-channel passes measured faster (bench_bpu_conv: 14x512, 7x1024) */
+    const int32_t pw = g->c >= 512 ? 16 : 8;
+    dws_w W[DWS_WBLOCK];
+    for (int32_t cbb = 0; cbb < c8; cbb += pw * DWS_WBLOCK) {
+        int32_t cbe = cbb + pw * DWS_WBLOCK < c8 ? cbb + pw * DWS_WBLOCK : c8;
+        for (int32_t cb = cbb; cb < cbe; cb += pw)
+            dws_weights(g, wgt, bias, cb, cbe - cb >= pw ? pw : 8, &W[(cb - cbb) / pw]);
+        for (int32_t oy = oy0; oy < oy1; oy += 2) {
+            int pair = oy + 1 < oy1;
+            const int8_t *base[5];
+            dws_rows R;
+            R.w = g->w;
+            for (int32_t i = 0; i < 5; i++) {
+                int32_t iy = oy * s - g->pad_top + i;
+                int in = i < nrows && iy >= 0 && iy < g->h;
+                base[i] = in ? src + (size_t)iy * g->src_row : NULL;
+                R.px[i] = in ? g->src_px : 0;
+            }
+            int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k;
+            for (int32_t cb = cbb; cb < cbe; cb += pw) {
+                for (int32_t i = 0; i < 5; i++)
+                    R.r[i] = base[i] ? base[i] + cb : bpu_x86_zeros;
+                int32_t *outa = out + cb, *outb = outa + (size_t)g->wo * g->k;
+                dws_rows_fn[s - 1][pair][cbe - cb >= 16 && pw == 16](
+                    &R, &W[(cb - cbb) / pw], -g->pad_left, g->wo, outa, outb, (size_t)g->k);
+            }
+        }
+    }
+}
+
 void bpu_avx2_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
                      const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
 {
+    int32_t cb0 = 0; /* first channel the paths below still owe */
+    if (dws_fits(g)) {
+        dws_channels(g, src, wgt, bias, oy0, oy1, acc);
+        cb0 = g->c / 8 * 8;
+        if (cb0 == g->c)
+            return;
+    }
     int32_t pair_rows = g->sh == 1 && (g->kh - 1) * g->dh <= 2;
     if (pair_rows && g->kw <= DWA_KW && (g->kw - 1) * g->dw + 1 <= DWA_COLS) {
         dwa_ctx d;
         d.g = g;
         d.pair_rows = pair_rows;
         d.pairs = pair_rows ? 2 : (g->kh + 1) / 2;
-        for (int32_t cb = 0; cb < g->c; cb += 16)
+        for (int32_t cb = cb0; cb < g->c; cb += 16)
             dwa_block(&d, src, wgt, bias, cb, g->c - cb < 16 ? g->c - cb : 16, oy0, oy1, acc);
         return;
     }
@@ -461,7 +712,7 @@ void bpu_avx2_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wg
                                     (ptrdiff_t)kx * g->dw * (ptrdiff_t)g->src_px;
     xp[taps] = bpu_x86_zeros; /* odd tap count: a zero partner with zero weights */
     int32_t ext_h = (g->kh - 1) * g->dh, ext_w = (g->kw - 1) * g->dw;
-    for (int32_t cb = 0; cb < g->c; cb += 16) {
+    for (int32_t cb = cb0; cb < g->c; cb += 16) {
         int32_t nc = g->c - cb < 16 ? g->c - cb : 16;
         for (int32_t pr = 0; pr < pairs; pr++) {
             int32_t t0 = 2 * pr, t1 = 2 * pr + 1;
@@ -548,37 +799,98 @@ static inline __m256i clamp64(__m256i v, __m256i lo, __m256i hi)
     return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
 }
 
+/* Requantiser constants of 8 channels: M of the even and odd lanes, r and 2^(r-1) in 64-bit
+ * lanes, and the clamp bounds. */
+typedef struct rq8_consts {
+    __m256i mv, m_odd, r_even, r_odd, rnd_even, rnd_odd, lo, hi;
+} rq8_consts;
+
+static inline void rq8_setup(rq8_consts *q, const int32_t *mult, const int32_t *shift, int8_t lo,
+                             int8_t hi)
+{
+    const __m256i one = _mm256_set1_epi64x(1), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    __m256i rv = _mm256_loadu_si256((const __m256i *)(const void *)shift);
+    q->mv = _mm256_loadu_si256((const __m256i *)(const void *)mult);
+    q->m_odd = _mm256_srli_epi64(q->mv, 32);
+    q->r_even = _mm256_and_si256(rv, low32);
+    q->r_odd = _mm256_srli_epi64(rv, 32);
+    q->rnd_even = _mm256_sllv_epi64(one, _mm256_sub_epi64(q->r_even, one));
+    q->rnd_odd = _mm256_sllv_epi64(one, _mm256_sub_epi64(q->r_odd, one));
+    q->lo = _mm256_set1_epi64x(lo);
+    q->hi = _mm256_set1_epi64x(hi);
+}
+
+/* 8 int32 -> 8 int8 in the low 8 bytes: 64-bit products per even / odd lane, rounding add,
+ * arithmetic shift, clamp, then narrowing values already in [lo, hi]. */
+static inline __m128i rq8(__m256i a, const rq8_consts *q)
+{
+    __m256i pe = _mm256_mul_epi32(a, q->mv);
+    __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), q->m_odd);
+    pe = clamp64(sra64(_mm256_add_epi64(pe, q->rnd_even), q->r_even), q->lo, q->hi);
+    po = clamp64(sra64(_mm256_add_epi64(po, q->rnd_odd), q->r_odd), q->lo, q->hi);
+    __m256i v = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+    /* values are in [-128, 127]: the saturating packs do not change them */
+    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_packs_epi16(w16, w16);
+}
+
 void bpu_avx2_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t *mult,
                       const int32_t *shift, int8_t lo, int8_t hi, int8_t *dst, size_t dst_px)
 {
-    const __m256i one = _mm256_set1_epi64x(1);
-    const __m256i vlo = _mm256_set1_epi64x(lo), vhi = _mm256_set1_epi64x(hi);
-    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
     int32_t kk = 0;
     for (; kk + 8 <= k; kk += 8) {
-        __m256i mv = _mm256_loadu_si256((const __m256i *)(const void *)(mult + kk));
-        __m256i rv = _mm256_loadu_si256((const __m256i *)(const void *)(shift + kk));
-        __m256i m_odd = _mm256_srli_epi64(mv, 32);
-        __m256i r_even = _mm256_and_si256(rv, low32), r_odd = _mm256_srli_epi64(rv, 32);
-        __m256i rnd_even = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_even, one));
-        __m256i rnd_odd = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_odd, one));
+        rq8_consts q;
+        rq8_setup(&q, mult + kk, shift + kk, lo, hi);
         for (int32_t p = 0; p < n; p++) {
             __m256i a =
                 _mm256_loadu_si256((const __m256i *)(const void *)(acc + (size_t)p * k + kk));
-            __m256i pe = _mm256_mul_epi32(a, mv);
-            __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), m_odd);
-            pe = clamp64(sra64(_mm256_add_epi64(pe, rnd_even), r_even), vlo, vhi);
-            po = clamp64(sra64(_mm256_add_epi64(po, rnd_odd), r_odd), vlo, vhi);
-            __m256i v = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
-            /* values are in [-128, 127]: the saturating packs do not change them */
-            __m128i w16 =
-                _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-            _mm_storel_epi64((__m128i *)(void *)(dst + (size_t)p * dst_px + kk),
-                             _mm_packs_epi16(w16, w16));
+            _mm_storel_epi64((__m128i *)(void *)(dst + (size_t)p * dst_px + kk), rq8(a, &q));
         }
     }
     for (; kk < k; kk++)
         for (int32_t p = 0; p < n; p++)
             dst[(size_t)p * dst_px + kk] =
                 bpu_requant(acc[(size_t)p * k + kk], mult[kk], (uint32_t)shift[kk], lo, hi);
+}
+
+/* REQUANT instruction: 8 channels per step over every pixel (int32 or int8 sources, per-channel
+ * or one multiplier), channels past the last 8 by the scalar requantiser. */
+void bpu_avx2_requant_insn(const bpu_requant_op *q, uint32_t flags, uint8_t *sram,
+                           const int32_t *mult, const int32_t *shift)
+{
+    int s32 = (flags & BPU_RQ_SRC_S32) != 0;
+    int perch = (flags & BPU_RQ_PER_CHANNEL) != 0;
+    int32_t m1[8], r1[8]; /* the one multiplier, repeated */
+    for (int32_t i = 0; i < 8; i++)
+        m1[i] = mult[0], r1[i] = shift[0];
+    int32_t cv = q->c / 8 * 8;
+    for (int32_t c = 0; c < cv; c += 8) {
+        rq8_consts k;
+        rq8_setup(&k, perch ? mult + c : m1, perch ? shift + c : r1, q->lo, q->hi);
+        for (int32_t y = 0; y < q->h; y++) {
+            const uint8_t *s = sram + q->src + (size_t)y * q->src_row;
+            uint8_t *d = sram + q->dst + (size_t)y * q->dst_row + c;
+            for (int32_t x = 0; x < q->w; x++, s += q->src_px, d += q->dst_px) {
+                __m256i a = s32 ? _mm256_loadu_si256((const __m256i *)(const void *)(s + 4 * c))
+                                : _mm256_cvtepi8_epi32(
+                                      _mm_loadl_epi64((const __m128i *)(const void *)(s + c)));
+                _mm_storel_epi64((__m128i *)(void *)d, rq8(a, &k));
+            }
+        }
+    }
+    for (int32_t y = 0; y < q->h; y++) {
+        for (int32_t x = 0; x < q->w; x++) {
+            const uint8_t *s = sram + q->src + (size_t)y * q->src_row + (size_t)x * q->src_px;
+            int8_t *d = (int8_t *)(sram + q->dst + (size_t)y * q->dst_row + (size_t)x * q->dst_px);
+            for (int32_t c = cv; c < q->c; c++) {
+                int32_t v;
+                if (s32)
+                    memcpy(&v, s + 4 * (size_t)c, 4);
+                else
+                    v = (int8_t)s[c];
+                int32_t i = perch ? c : 0;
+                d[c] = bpu_requant(v, mult[i], (uint32_t)shift[i], q->lo, q->hi);
+            }
+        }
+    }
 }

@@ -97,15 +97,20 @@ static inline int32_t load4(const int8_t *p)
 __attribute__((always_inline))
 #endif
 static inline void
-tile(const tile_ctx *t, int32_t oy0, int32_t pix, int32_t NP, int32_t NK)
+tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP, int32_t NK)
 {
     const bpu_conv_geom *g = t->g;
     const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
     __m512i acc[PX_BLOCK][KV_BLOCK];
     int32_t iy0[PX_BLOCK], ix0[PX_BLOCK];
+    /* (oy, ox): output position of the tile's first pixel (no divisions per tile) */
     for (int32_t p = 0; p < NP; p++) {
-        iy0[p] = (oy0 + (pix + p) / g->wo) * g->sh - g->pad_top;
-        ix0[p] = (pix + p) % g->wo * g->sw - g->pad_left;
+        iy0[p] = oy * g->sh - g->pad_top;
+        ix0[p] = ox * g->sw - g->pad_left;
+        if (++ox == g->wo) {
+            ox = 0;
+            oy++;
+        }
     }
     for (int32_t j = 0; j < NK; j++) {
         __m512i c = _mm512_loadu_si512(t->corr + 16 * j);
@@ -201,28 +206,36 @@ store:;
 #define TILE_NK(np)                                                                                \
     switch (nk) {                                                                                  \
     case 4:                                                                                        \
-        tile(t, oy0, pix, np, 4);                                                                  \
+        tile(t, oy, ox, pix, np, 4);                                                               \
         break;                                                                                     \
     case 3:                                                                                        \
-        tile(t, oy0, pix, np, 3);                                                                  \
+        tile(t, oy, ox, pix, np, 3);                                                               \
         break;                                                                                     \
     case 2:                                                                                        \
-        tile(t, oy0, pix, np, 2);                                                                  \
+        tile(t, oy, ox, pix, np, 2);                                                               \
         break;                                                                                     \
     default:                                                                                       \
-        tile(t, oy0, pix, np, 1);                                                                  \
+        tile(t, oy, ox, pix, np, 1);                                                               \
         break;                                                                                     \
     }
 
 /* All npix output pixels of the band for one block of nk channel vectors; tiles run across rows,
- * so only the band's last < PX_BLOCK pixels take the one-pixel tile. */
+ * so only the band's last < PX_BLOCK pixels take the one-pixel tile. (oy, ox) follow pix. */
 static void band_block(const tile_ctx *t, int32_t oy0, int32_t npix, int32_t nk)
 {
-    int32_t pix = 0;
-    for (; pix + PX_BLOCK <= npix; pix += PX_BLOCK)
+    int32_t pix = 0, oy = oy0, ox = 0;
+    for (; pix + PX_BLOCK <= npix; pix += PX_BLOCK) {
         TILE_NK(PX_BLOCK)
-    for (; pix < npix; pix++)
+        for (ox += PX_BLOCK; ox >= t->g->wo; ox -= t->g->wo)
+            oy++;
+    }
+    for (; pix < npix; pix++) {
         TILE_NK(1)
+        if (++ox == t->g->wo) {
+            ox = 0;
+            oy++;
+        }
+    }
 }
 
 /* Few input channels (the first layer: 3) take the flat group loop of tile(): an im2col copy
@@ -312,6 +325,32 @@ static inline void interleave4(__m512i r0, __m512i r1, __m512i r2, __m512i r3, _
     v[1] = _mm512_unpackhi_epi16(a, c);
     v[2] = _mm512_unpacklo_epi16(b, d);
     v[3] = _mm512_unpackhi_epi16(b, d);
+}
+
+/* interleave4 for 32 channels at half width: 4 rows x 32 channels -> v[0] (channels 0-15),
+ * v[1] (16-31). In-lane unpacks give ymm result j, lane L, the channels of input dword (L, j), so
+ * each input first moves dword 2j + L there. */
+static inline void interleave4_32(__m256i r0, __m256i r1, __m256i r2, __m256i r3, __m512i *v)
+{
+    const __m256i tr = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    r0 = _mm256_permutevar8x32_epi32(r0, tr);
+    r1 = _mm256_permutevar8x32_epi32(r1, tr);
+    r2 = _mm256_permutevar8x32_epi32(r2, tr);
+    r3 = _mm256_permutevar8x32_epi32(r3, tr);
+    __m256i a = _mm256_unpacklo_epi8(r0, r1), b = _mm256_unpackhi_epi8(r0, r1);
+    __m256i c = _mm256_unpacklo_epi8(r2, r3), d = _mm256_unpackhi_epi8(r2, r3);
+    v[0] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_unpacklo_epi16(a, c)),
+                              _mm256_unpackhi_epi16(a, c), 1);
+    v[1] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_unpacklo_epi16(b, d)),
+                              _mm256_unpackhi_epi16(b, d), 1);
+}
+
+/* 32 bytes, or the channels in lm only (masked only for tails). */
+static inline __m256i load32b(const int8_t *p, __mmask32 lm)
+{
+    if (lm == (__mmask32)0xFFFFFFFFu)
+        return _mm256_loadu_si256((const __m256i *)(const void *)p);
+    return _mm256_maskz_loadu_epi8(lm, p);
 }
 
 typedef struct dwp_ctx {
@@ -562,6 +601,21 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
             for (int32_t q = 0; q < d->groups; q++) {
                 const int8_t *r0 = rows[4 * q], *r1 = rows[4 * q + 1], *r2 = rows[4 * q + 2],
                              *r3 = rows[4 * q + 3];
+                if (nc <= 32) {
+                    /* at most 32 channels: the interleave at half width */
+                    const __m256i flip32 = _mm512_castsi512_si256(flip);
+                    __mmask32 lm32 = (__mmask32)lm;
+                    for (int32_t col = ca; col < ce; col++) {
+                        size_t off = (size_t)(ix_first + col) * g->src_px;
+                        interleave4_32(
+                            r0 ? _mm256_xor_si256(load32b(r0 + off, lm32), flip32) : flip32,
+                            r1 ? _mm256_xor_si256(load32b(r1 + off, lm32), flip32) : flip32,
+                            r2 ? _mm256_xor_si256(load32b(r2 + off, lm32), flip32) : flip32,
+                            r3 ? _mm256_xor_si256(load32b(r3 + off, lm32), flip32) : flip32,
+                            d->cols[q][col]);
+                    }
+                    continue;
+                }
                 for (int32_t col = ca; col < ce; col++) {
                     size_t off = (size_t)(ix_first + col) * g->src_px;
                     interleave4(r0 ? _mm512_xor_si512(load64(r0 + off, lm), flip) : flip,
@@ -713,5 +767,43 @@ void bpu_avx512_dwconv_rq(const bpu_conv_geom *g, const int8_t *src, const int8_
         for (int32_t r = y; r < y1; r++)
             bpu_avx512_requant(scratch + (size_t)(r - y) * row, g->wo, g->k, o->mult, o->shift,
                                o->lo, o->hi, o->dst + (size_t)(r - oy0) * o->dst_row, o->dst_px);
+    }
+}
+
+/* REQUANT instruction: 16 channels per step over every pixel (rq16; int32 or int8 sources,
+ * per-channel or one multiplier), the channel tail under a mask. */
+void bpu_avx512_requant_insn(const bpu_requant_op *q, uint32_t flags, uint8_t *sram,
+                             const int32_t *mult, const int32_t *shift)
+{
+    int s32 = (flags & BPU_RQ_SRC_S32) != 0;
+    int perch = (flags & BPU_RQ_PER_CHANNEL) != 0;
+    int32_t m1[16], r1[16]; /* the one multiplier, repeated */
+    for (int32_t i = 0; i < 16; i++)
+        m1[i] = mult[0], r1[i] = shift[0];
+    const __m128i vlo = _mm_set1_epi8(q->lo), vhi = _mm_set1_epi8(q->hi);
+    for (int32_t c = 0; c < q->c; c += 16) {
+        int32_t left = q->c - c;
+        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        rq_consts k;
+        rq_setup(&k, perch ? mult + c : m1, perch ? shift + c : r1, m);
+        for (int32_t y = 0; y < q->h; y++) {
+            const uint8_t *s = sram + q->src + (size_t)y * q->src_row;
+            int8_t *d = (int8_t *)(sram + q->dst + (size_t)y * q->dst_row) + c;
+            for (int32_t x = 0; x < q->w; x++, s += q->src_px, d += q->dst_px) {
+                __m512i a;
+                if (s32)
+                    a = left >= 16 ? _mm512_loadu_si512(s + 4 * (size_t)c)
+                                   : _mm512_maskz_loadu_epi32(m, s + 4 * (size_t)c);
+                else
+                    a = _mm512_cvtepi8_epi32(
+                        left >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)(s + c))
+                                   : _mm_maskz_loadu_epi8(m, s + c));
+                __m128i v = rq16(a, &k, vlo, vhi);
+                if (left >= 16)
+                    _mm_storeu_si128((__m128i *)(void *)d, v);
+                else
+                    _mm_mask_storeu_epi8(d, m, v);
+            }
+        }
     }
 }

@@ -33,6 +33,15 @@ void bpu_avx2_ewise(const bpu_ewise_op *e, uint32_t flags, uint8_t *sram);
 void bpu_avx2_pool(const bpu_pool_op *p, uint32_t flags, uint8_t *sram, const int32_t *mult,
                    const int32_t *shift);
 
+/* LUT, RESIZE, REQUANT instruction (vec_avx2.c); the AVX-512 table's REQUANT instruction
+ * runs its requantiser (conv_avx512vnni.c). */
+void bpu_avx2_lut(const bpu_lut_op *l, uint8_t *sram);
+void bpu_avx2_resize(const bpu_resize_op *r, uint32_t flags, uint8_t *sram);
+void bpu_avx2_requant_insn(const bpu_requant_op *q, uint32_t flags, uint8_t *sram,
+                           const int32_t *mult, const int32_t *shift);
+void bpu_avx512_requant_insn(const bpu_requant_op *q, uint32_t flags, uint8_t *sram,
+                             const int32_t *mult, const int32_t *shift);
+
 /* Zero bytes standing in for padded input positions (BPU_MAX_CHANNEL + 64 long). */
 extern const int8_t bpu_x86_zeros[];
 

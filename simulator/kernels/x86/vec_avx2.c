@@ -183,3 +183,104 @@ void bpu_avx2_pool(const bpu_pool_op *p, uint32_t flags, uint8_t *sram, const in
         }
     }
 }
+
+/* LUT: the 256-entry table as 16 blocks of 16 bytes (each in both 128-bit lanes); per 32 bytes,
+ * index i = x + 128 (x ^ 0x80), every block looked up by the low nibble (vpshufb) and the one of
+ * the high nibble kept (compare, blend): 16 lookups of 32 bytes instead of 32 scalar ones. */
+void bpu_avx2_lut(const bpu_lut_op *l, uint8_t *sram)
+{
+    const int8_t *table = (const int8_t *)(sram + l->table);
+    __m256i blk[16];
+    for (int32_t b = 0; b < 16; b++)
+        blk[b] = _mm256_broadcastsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)(table + 16 * b)));
+    const __m256i flip = _mm256_set1_epi8((char)0x80), nib = _mm256_set1_epi8(0x0F);
+    int32_t cv = l->c / 32 * 32;
+    for (int32_t y = 0; y < l->h; y++) {
+        for (int32_t x = 0; x < l->w; x++) {
+            const int8_t *s = at8(sram, l->src, l->src_row, l->src_px, y, x);
+            int8_t *d = at8(sram, l->dst, l->dst_row, l->dst_px, y, x);
+            for (int32_t c = 0; c < cv; c += 32) {
+                __m256i i = _mm256_xor_si256(load32(s + c), flip);
+                __m256i lo = _mm256_and_si256(i, nib);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(i, 4), nib);
+                __m256i r = _mm256_shuffle_epi8(blk[0], lo);
+                for (int32_t b = 1; b < 16; b++)
+                    r = _mm256_blendv_epi8(r, _mm256_shuffle_epi8(blk[b], lo),
+                                           _mm256_cmpeq_epi8(hi, _mm256_set1_epi8((char)b)));
+                store32(d + c, r);
+            }
+            for (int32_t c = cv; c < l->c; c++)
+                d[c] = bpu_lut(table, s[c]);
+        }
+    }
+}
+
+/* Source coordinate of output index o in Q16, clamped to [0, (n-1) << 16] (as vec_ref.c). */
+static int64_t src_coord(int32_t off, uint32_t step, int32_t o, int32_t n)
+{
+    int64_t s = (int64_t)off + (int64_t)step * o;
+    int64_t top = (int64_t)(n - 1) << 16;
+    return s < 0 ? 0 : s > top ? top : s;
+}
+
+/* 8 channels (int16 pairs (a_i, b_i) of rows a, b at 8 bytes each) blended horizontally:
+ * a * (2048 - fx) + b * fx, exact in int32 (|.| <= 2^18). */
+static inline __m256i blend_h(__m128i a, __m128i b, __m256i wx)
+{
+    return _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)), wx);
+}
+
+/* RESIZE: NEAREST copies pixels (the reference's memcpy); BILINEAR per 16 channels: horizontal
+ * blends by vpmaddwd on (left, right) int16 pairs with (2048 - fx, fx), then the vertical one in
+ * int32, h0 * (2048 - fy) + h1 * fy: the same sum as bpu_bilinear's (the weights add up to 2^22, so
+ * |sum| <= 2^29 fits int32), rounded by (sum + 2^21) >> 22 into [-128, 127]. */
+void bpu_avx2_resize(const bpu_resize_op *r, uint32_t flags, uint8_t *sram)
+{
+    if (!(flags & BPU_RESIZE_BILINEAR)) {
+        bpu_ref_resize(r, flags, sram);
+        return;
+    }
+    int32_t cv = r->c / 16 * 16;
+    const __m256i rnd = _mm256_set1_epi32(1 << 21);
+    for (int32_t oy = 0; oy < r->ho; oy++) {
+        int64_t sy = src_coord(r->off_y, r->step_y, oy, r->h);
+        int32_t y0 = (int32_t)(sy >> 16), y1 = y0 + 1 < r->h ? y0 + 1 : y0;
+        int32_t fy = (int32_t)((sy & 0xFFFF) >> 5);
+        const __m256i wy0 = _mm256_set1_epi32(2048 - fy), wy1 = _mm256_set1_epi32(fy);
+        for (int32_t ox = 0; ox < r->wo; ox++) {
+            int64_t sx = src_coord(r->off_x, r->step_x, ox, r->w);
+            int32_t x0 = (int32_t)(sx >> 16), x1 = x0 + 1 < r->w ? x0 + 1 : x0;
+            int32_t fx = (int32_t)((sx & 0xFFFF) >> 5);
+            const __m256i wx =
+                _mm256_set1_epi32((int32_t)((uint32_t)fx << 16 | (uint32_t)(2048 - fx)));
+            int8_t *d = at8(sram, r->dst, r->dst_row, r->dst_px, oy, ox);
+            const int8_t *p00 = at8(sram, r->src, r->src_row, r->src_px, y0, x0);
+            const int8_t *p01 = at8(sram, r->src, r->src_row, r->src_px, y0, x1);
+            const int8_t *p10 = at8(sram, r->src, r->src_row, r->src_px, y1, x0);
+            const int8_t *p11 = at8(sram, r->src, r->src_row, r->src_px, y1, x1);
+            for (int32_t c = 0; c < cv; c += 16) {
+                __m128i a0 = _mm_loadu_si128((const __m128i *)(const void *)(p00 + c));
+                __m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)(p01 + c));
+                __m128i a1 = _mm_loadu_si128((const __m128i *)(const void *)(p10 + c));
+                __m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(p11 + c));
+                __m256i s[2];
+                for (int32_t h = 0; h < 2; h++) {
+                    __m256i h0 = blend_h(a0, b0, wx), h1 = blend_h(a1, b1, wx);
+                    __m256i v =
+                        _mm256_add_epi32(_mm256_mullo_epi32(h0, wy0), _mm256_mullo_epi32(h1, wy1));
+                    s[h] = _mm256_srai_epi32(_mm256_add_epi32(v, rnd), 22);
+                    a0 = _mm_srli_si128(a0, 8), b0 = _mm_srli_si128(b0, 8);
+                    a1 = _mm_srli_si128(a1, 8), b1 = _mm_srli_si128(b1, 8);
+                }
+                /* 16 int32 in [-128, 127] -> bytes (the saturating packs cannot change them) */
+                __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(s[0], s[1]), 0xD8);
+                __m128i v8 =
+                    _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+                _mm_storeu_si128((__m128i *)(void *)(d + c), v8);
+            }
+            for (int32_t c = cv; c < r->c; c++)
+                d[c] = bpu_bilinear(p00[c], p01[c], p10[c], p11[c], fy, fx);
+        }
+    }
+}

@@ -54,7 +54,9 @@ static hbbin_tensor tensor4(const char *name, const int32_t valid[4], const int3
 }
 
 /* MODEL_A of make_bin_fixtures.py. */
-static void add_model_a(hbbw *w)
+/* late_source: add the input with source 0 and set its source (pyramid) afterwards with
+ * hbbw_set_input_source; the bytes must be the same. */
+static void add_model_a(hbbw *w, int late_source)
 {
     static const float scales[4] = {0.5f, 0.25f, 0.125f, 1.5f};
     static const int8_t zps[4] = {0, 1, -2, 3};
@@ -65,8 +67,14 @@ static void add_model_a(hbbw *w)
     assert_int_equal(hbbw_add_model(w, "mobilenet_sim", &m), HBBIN_OK);
     t = tensor4("data", (const int32_t[]){1, 3, 224, 224}, (const int32_t[]){1, 3, 224, 224},
                 (const int32_t[]){0, 0, 0, 0}, HBBIN_LAYOUT_NCHW, 1, 75264);
-    t.input_source = 2;
+    t.input_source = late_source ? 0 : 2;
     assert_int_equal(hbbw_add_tensor(w, m, 1, &t), HBBIN_OK);
+    if (late_source) {
+        assert_int_equal(hbbw_set_input_source(w, m, 1, 2), HBBIN_E_ARG); /* no input 1 */
+        assert_int_equal(hbbw_set_input_source(w, m, 0, HBBIN_INPUT_SOURCE_COUNT), HBBIN_E_ARG);
+        assert_int_equal(hbbw_set_input_source(w, m + 1, 0, 2), HBBIN_E_ARG);
+        assert_int_equal(hbbw_set_input_source(w, m, 0, 2), HBBIN_OK);
+    }
     t = tensor4("prob", (const int32_t[]){1, 1000, 1, 1}, (const int32_t[]){1, 1000, 1, 1},
                 (const int32_t[]){4000, 4, 4, 4}, HBBIN_LAYOUT_NCHW, 13, 4000);
     assert_int_equal(hbbw_add_tensor(w, m, 0, &t), HBBIN_OK);
@@ -138,20 +146,22 @@ static void add_model_b(hbbw *w)
 static void test_same_bytes_as_the_independent_script(void **state)
 {
     (void)state;
-    size_t want_size = 0, size = 0;
-    uint8_t *want = slurp(FIXTURE, &want_size), *img = NULL;
-    char err[256];
-    hbbw *w = hbbw_create(HBBIN_MARCH_BAYES_E, k_version);
-    assert_non_null(want);
-    assert_non_null(w);
-    add_model_a(w);
-    add_model_b(w);
-    assert_int_equal(hbbw_serialize(w, &img, &size, err, sizeof err), HBBIN_OK);
-    assert_int_equal(size, want_size);
-    assert_memory_equal(img, want, size);
-    free(img);
-    free(want);
-    hbbw_free(w);
+    for (int late = 0; late < 2; late++) {
+        size_t want_size = 0, size = 0;
+        uint8_t *want = slurp(FIXTURE, &want_size), *img = NULL;
+        char err[256];
+        hbbw *w = hbbw_create(HBBIN_MARCH_BAYES_E, k_version);
+        assert_non_null(want);
+        assert_non_null(w);
+        add_model_a(w, late);
+        add_model_b(w);
+        assert_int_equal(hbbw_serialize(w, &img, &size, err, sizeof err), HBBIN_OK);
+        assert_int_equal(size, want_size);
+        assert_memory_equal(img, want, size);
+        free(img);
+        free(want);
+        hbbw_free(w);
+    }
 }
 
 static void test_builder_refusals(void **state)
@@ -224,7 +234,7 @@ static void test_write_and_pack(void **state)
     hbbw *wx = hbbw_create(HBBIN_MARCH_BERNOULLI2, k_version);
     struct stat sb;
     assert_true(wa && wb && wx);
-    add_model_a(wa);
+    add_model_a(wa, 0);
     add_model_b(wb);
     add_model_b(wx);
     remove(ab);

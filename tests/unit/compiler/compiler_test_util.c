@@ -25,7 +25,13 @@ static double now_ms(void)
 int ct_run(hbg_graph *g, bpu_march_id march, int olevel, int n_runs, const float *const *inputs,
            ct_stats *st, char *err, size_t errlen)
 {
-    hbc_compile_opts o = {march, olevel};
+    return ct_run_goal(g, march, olevel, HBC_GOAL_LATENCY, n_runs, inputs, st, err, errlen);
+}
+
+int ct_run_goal(hbg_graph *g, bpu_march_id march, int olevel, hbc_cm_goal mode, int n_runs,
+                const float *const *inputs, ct_stats *st, char *err, size_t errlen)
+{
+    hbc_compile_opts o = {march, olevel, mode};
     hbc_compiled *cm = NULL;
     hbc_qexec *q = NULL;
     int rc = -1;

@@ -27,6 +27,10 @@ typedef struct ct_stats {
 int ct_run(hbg_graph *g, bpu_march_id march, int olevel, int n_runs, const float *const *inputs,
            ct_stats *st, char *err, size_t errlen);
 
+/* ct_run with the given compile mode (ct_run: latency). */
+int ct_run_goal(hbg_graph *g, bpu_march_id march, int olevel, hbc_cm_goal mode, int n_runs,
+                const float *const *inputs, ct_stats *st, char *err, size_t errlen);
+
 /* Deterministic pseudo-random floats in [-a, a]. */
 void ct_fill(float *x, size_t n, unsigned seed, float a);
 

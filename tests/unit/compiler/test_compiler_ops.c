@@ -159,14 +159,18 @@ static void check_graph_refused(hbg_graph *fg, const char *what, int refused)
         int ours = !strcmp(qg->nodes[i].domain, HBC_QUANT_DOMAIN);
         work += !(ours && (op == HBC_QOP_QUANTIZE || op == HBC_QOP_DEQUANTIZE));
     }
+    /* bernoulli2 O2 for bandwidth: the schedules with the fewest tiles and wide weight chunks */
     static const struct {
         bpu_march_id march;
         int olevel;
-    } cfg[] = {{BPU_MARCH_BAYES_E, 3}, {BPU_MARCH_BERNOULLI2, 0}};
-    for (size_t k = 0; k < 2; k++) {
+        hbc_cm_goal goal;
+    } cfg[] = {{BPU_MARCH_BAYES_E, 3, HBC_GOAL_LATENCY},
+               {BPU_MARCH_BERNOULLI2, 0, HBC_GOAL_LATENCY},
+               {BPU_MARCH_BERNOULLI2, 2, HBC_GOAL_BANDWIDTH}};
+    for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
         ct_stats st;
-        if (ct_run(qg, cfg[k].march, cfg[k].olevel, 2, (const float *const *)in, &st, err,
-                   sizeof err))
+        if (ct_run_goal(qg, cfg[k].march, cfg[k].olevel, cfg[k].goal, 2, (const float *const *)in,
+                        &st, err, sizeof err))
             fail_msg("%s: %s", what, err);
         if (st.mismatches || st.cpu_refused != refused || st.bpu_nodes != work - refused ||
             st.elements == 0 || (refused && st.subgraphs != 2))
@@ -312,10 +316,13 @@ static void test_refusals(void **state)
     assert_int_equal(hbc_compile(NULL, NULL, &cm, err, sizeof err), HBG_E_INVALID);
     assert_true(strlen(err) > 0);
     assert_null(cm);
-    hbc_compile_opts bad = {(bpu_march_id)99, 3};
+    hbc_compile_opts bad = {(bpu_march_id)99, 3, HBC_GOAL_LATENCY};
     hbg_graph *e = hbg_graph_create();
     assert_int_equal(hbc_compile(e, &bad, &cm, err, sizeof err), HBG_E_INVALID);
     assert_non_null(strstr(err, "march"));
+    hbc_compile_opts bad_mode = {BPU_MARCH_BAYES_E, 3, (hbc_cm_goal)7};
+    assert_int_equal(hbc_compile(e, &bad_mode, &cm, err, sizeof err), HBG_E_INVALID);
+    assert_non_null(strstr(err, "compile mode 7"));
     hbg_graph_free(e);
 
     /* the transpose swaps C and H: the conv sees 6 channels */

@@ -1,5 +1,7 @@
 # Run as: cmake -DLIB=<libdnn.so> -DNM=<nm> -P check_exports.cmake
-# Fails unless the shared library exports the public API (hbDNN*/hbSys*) and nothing else.
+# Fails unless the shared library exports the public API (hbDNN*/hbSys*) and nothing else, and
+# every function declared in dnn_api/include/dnn/*.h is among its exports (a program using any
+# declaration links).
 execute_process(COMMAND ${NM} -D --defined-only ${LIB} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm failed on ${LIB}")
@@ -19,4 +21,24 @@ foreach(line ${lines})
 endforeach()
 if(NOT found_alloc)
   message(FATAL_ERROR "libdnn does not export hbSysAllocCachedMem")
+endif()
+
+# Every function the headers declare (a line starting with its return type) must be exported.
+file(GLOB headers ${CMAKE_CURRENT_LIST_DIR}/../../../dnn_api/include/dnn/*.h)
+set(n_decl 0)
+foreach(h ${headers})
+  file(STRINGS ${h} decls REGEX "^[a-z].*[ *]hb(DNN|Sys)[A-Za-z0-9]*\\(")
+  foreach(d ${decls})
+    if(d MATCHES "^typedef")
+      continue()
+    endif()
+    string(REGEX REPLACE "^.*[ *](hb(DNN|Sys)[A-Za-z0-9]*)\\(.*$" "\\1" fn "${d}")
+    math(EXPR n_decl "${n_decl} + 1")
+    if(NOT syms MATCHES "[TW] ${fn}\n")
+      message(FATAL_ERROR "${h} declares ${fn}, which libdnn does not define")
+    endif()
+  endforeach()
+endforeach()
+if(n_decl LESS 40)
+  message(FATAL_ERROR "found only ${n_decl} function declarations in the headers")
 endif()

@@ -675,6 +675,114 @@ static void test_quantizer_output_side(void **state)
     hbg_graph_free(g);
 }
 
+/* hbc_quant_bias_correct, derived by hand. Conv 1x2, pad left 1, w = {0.3, 1.0}, b = 0.25 on an
+ * input of scale 1 (T = 127), int32 output: s_w = 1/127, Wq = {rha(38.1) = 38, 127}, B =
+ * rha(0.25 * 127) = 32. Samples {30, 60, 90} and {12, 0, 0}: the output positions read taps
+ * (pad, x0), (x0, x1), (x1, x2), so the mean of tap 0 is (0+30+60 + 0+12+0) / 6 = 17 (tap 1's
+ * weight has no rounding error). Mean error in bias steps: (0.25*127 - 32) + (0.3*127 - 38)*17
+ * = -0.25 + 1.7 = 1.45 (0.3f makes it 1.45003), so B becomes rha(33.45) = 33; a second pass
+ * finds 0.45 left and keeps 33. No samples: nothing changes. */
+static void test_bias_correct(void **state)
+{
+    (void)state;
+    const float w[2] = {0.3f, 1.0f}, b[1] = {0.25f};
+    const float s0[3] = {30, 60, 90}, s1[3] = {12, 0, 0};
+    const float *r0[1] = {s0}, *r1[1] = {s1};
+    const float *const *samples[2] = {r0, r1};
+    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    char err[512];
+    assert_non_null(g);
+    g->ir_version = 8;
+    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
+    int x = hbg_graph_tensor(g, "x");
+    const int64_t xd[4] = {1, 1, 1, 3}, wd[4] = {1, 1, 1, 2}, bd[1] = {1};
+    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
+    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "b"), HBG_DT_F32, 1, bd, b, sizeof b), HBG_OK);
+    const char *cin[3] = {"x", "w", "b"}, *y[1] = {"y"};
+    hbg_node *cv = NULL;
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 3, cin, 1, y, &cv), HBG_OK);
+    const int64_t pads[4] = {0, 1, 0, 0};
+    hbg_attr *pa = hbg_node_add_attr(cv, "pads", HBG_ATTR_INTS);
+    assert_non_null(pa);
+    assert_non_null(pa->ints = malloc(sizeof pads));
+    memcpy(pa->ints, pads, sizeof pads);
+    pa->n = 4;
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "x", 127.0, HBC_CALIB_MAX), HBG_OK);
+    if (hbc_quantize(g, &tab, NULL, &q, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    const hbg_node *qc = &q->nodes[1];
+    assert_string_equal(qc->op_type, "Conv");
+    assert_int_equal(hbg_attr_int(qc, "out_int32", 0), 1);
+    const int32_t *qb = q->tensors[qc->in[2]]->data;
+    assert_int_equal(((const int8_t *)q->tensors[qc->in[1]]->data)[0], 38);
+    assert_int_equal(qb[0], 32);
+    assert_int_equal(hbc_quant_bias_correct(g, q, 1, 0, samples, err, sizeof err), HBG_OK);
+    assert_int_equal(qb[0], 32);
+    if (hbc_quant_bias_correct(g, q, 1, 2, samples, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    assert_int_equal(qb[0], 33);
+    if (hbc_quant_bias_correct(g, q, 2, 2, samples, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    assert_int_equal(qb[0], 33);
+    hbg_graph_free(q);
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(g);
+}
+
+/* hbc_quant_round_weights, derived by hand. Conv 1x1, three input channels of scale 1 (T = 127),
+ * w = {38.4, 20.4, 127} / 127: s_w = 1/127, u = {38.4, 20.4, 127}, nearest {38, 20, 127}, d =
+ * u - q = {0.4, 0.4, 0}. Samples {10, 10, 5} and {20, 20, -3}: channels 0 and 1 are equal, so
+ * the error is (d0 + d1) * x0, mean square 0.64 * 250. Sweep 1: q0 -> 39 changes the objective
+ * by -2 * r0 + M00 = -2 * 0.8 * 250 + 250 < 0 (taken; d0 = -0.6, r0 = r1 = -0.2 * 250); q1 -> 21
+ * by +0.4 * 250 + 250 > 0 (kept); d2 = 0 has no other neighbour. Sweep 2 moves nothing. Result
+ * {39, 20, 127}: error 0.2 * x0 instead of 0.8 * x0. */
+static void test_round_weights(void **state)
+{
+    (void)state;
+    const float w[3] = {38.4f / 127.0f, 20.4f / 127.0f, 1.0f};
+    const float s0[3] = {10, 10, 5}, s1[3] = {20, 20, -3};
+    const float *r0[1] = {s0}, *r1[1] = {s1};
+    const float *const *samples[2] = {r0, r1};
+    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    char err[512];
+    assert_non_null(g);
+    g->ir_version = 8;
+    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
+    int x = hbg_graph_tensor(g, "x");
+    const int64_t xd[4] = {1, 3, 1, 1}, wd[4] = {1, 3, 1, 1};
+    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
+    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
+    const char *cin[2] = {"x", "w"}, *y[1] = {"y"};
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 2, cin, 1, y, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "x", 127.0, HBC_CALIB_MAX), HBG_OK);
+    if (hbc_quantize(g, &tab, NULL, &q, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    const hbg_node *qc = &q->nodes[1];
+    assert_string_equal(qc->op_type, "Conv");
+    const int8_t *qw = q->tensors[qc->in[1]]->data;
+    assert_int_equal(qw[0], 38);
+    assert_int_equal(qw[1], 20);
+    assert_int_equal(qw[2], 127);
+    if (hbc_quant_round_weights(g, q, 2, samples, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    assert_int_equal(qw[0], 39);
+    assert_int_equal(qw[1], 20);
+    assert_int_equal(qw[2], 127);
+    hbg_graph_free(q);
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,6 +800,8 @@ int main(void)
         cmocka_unit_test(test_quantizer),
         cmocka_unit_test(test_quantizer_output_types),
         cmocka_unit_test(test_quantizer_output_side),
+        cmocka_unit_test(test_bias_correct),
+        cmocka_unit_test(test_round_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,10 @@ hbbin_status hbbw_add_model(hbbw *w, const char *name, uint32_t *model);
  * and quantisation arrays (scales, zero_points, shifts, as its counts say) are copied. */
 hbbin_status hbbw_add_tensor(hbbw *w, uint32_t model, int is_input, const hbbin_tensor *t);
 
+/* Set the input_source (HBBIN input source code: 0 DDR, 1 resizer, 2 pyramid) of input `input`
+ * of `model`, an input already added. */
+hbbin_status hbbw_set_input_source(hbbw *w, uint32_t model, uint32_t input, uint32_t source);
+
 /* Set the preprocess parameters of input p->input of `model` (once per input). */
 hbbin_status hbbw_add_preprocess(hbbw *w, uint32_t model, const hbbin_preprocess *p);
 
