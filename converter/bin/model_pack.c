@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dnn/hb_dnn.h"
+#include "hb_bin/layer_map.h"
 #include "hb_bin/model_pack.h"
 #include "hbg/serialize.h"
 
@@ -479,6 +480,76 @@ out:
 
 /* ---- BPU subgraphs, quantize and dequantize -------------------------------------------------- */
 
+/* A node's name for the layer map: its own, or its first output's when the file left it empty. */
+static const char *layer_name(const hbg_graph *g, const hbg_node *nd)
+{
+    if (nd->name && nd->name[0])
+        return nd->name;
+    if (nd->n_out > 0 && nd->out[0] >= 0 && g->tensors[nd->out[0]]->name[0])
+        return g->tensors[nd->out[0]]->name;
+    return nd->op_type;
+}
+
+hbg_status hbmp_layer_map(const hbg_graph *g, const hbc_cm_subgraph *s, uint8_t **out, size_t *size,
+                          char *err, size_t errlen)
+{
+    mp m = {.err = err, .errlen = errlen};
+    const size_t ni = s->program_bytes / HBBIN_INSN_BYTES;
+    uint8_t *b = NULL;
+    size_t ns = 0;
+    *out = NULL;
+    *size = 0;
+    if (!s->insn_node || s->n_nodes < 1 || (uint32_t)s->n_nodes > HBBIN_LAYER_MAP_MAX_LAYERS ||
+        ni == 0 || ni > UINT32_MAX)
+        return mfail(&m, HBG_E_UNSUPPORTED,
+                     "layer map: %d nodes (1..%u) and %zu instructions with per-instruction "
+                     "nodes needed",
+                     s->n_nodes, HBBIN_LAYER_MAP_MAX_LAYERS, ni);
+    for (int l = 0; l < s->n_nodes; l++) {
+        const hbg_node *nd = &g->nodes[s->nodes[l]];
+        ns += strlen(layer_name(g, nd)) + strlen(nd->op_type) + 2;
+        if (!nd->op_type[0] || ns > UINT32_MAX)
+            return mfail(&m, HBG_E_UNSUPPORTED,
+                         "layer map: node '%s': empty op type or names "
+                         "over 4 GiB",
+                         layer_name(g, nd));
+    }
+    const uint64_t total = hbbin_layer_map_size((uint32_t)s->n_nodes, (uint32_t)ni, (uint32_t)ns);
+    if (total > SIZE_MAX || !(b = calloc(1, (size_t)total)))
+        return mfail(&m, HBG_E_NOMEM, "layer map: out of memory");
+    memcpy(b, HBBIN_LAYER_MAP_MAGIC, 4);
+    w32(b + 4, HBBIN_LAYER_MAP_VERSION);
+    w32(b + 8, (uint32_t)s->n_nodes);
+    w32(b + 12, (uint32_t)ni);
+    w32(b + 16, (uint32_t)ns);
+    uint8_t *rec = b + HBBIN_LAYER_MAP_HEADER, *idx = rec + HBBIN_LAYER_MAP_RECORD * s->n_nodes;
+    char *pool = (char *)idx + (ni * 2u + 3u) / 4u * 4u;
+    size_t at = 0;
+    for (int l = 0; l < s->n_nodes; l++) {
+        const hbg_node *nd = &g->nodes[s->nodes[l]];
+        const char *txt[2] = {layer_name(g, nd), nd->op_type};
+        for (int k = 0; k < 2; k++) {
+            size_t n = strlen(txt[k]) + 1;
+            w32(rec + HBBIN_LAYER_MAP_RECORD * (size_t)l + 4u * (size_t)k, (uint32_t)at);
+            memcpy(pool + at, txt[k], n);
+            at += n;
+        }
+    }
+    for (size_t i = 0; i < ni; i++) {
+        int v = s->insn_node[i];
+        if (v < 0 || v >= s->n_nodes) {
+            free(b);
+            return mfail(&m, HBG_E_INVALID, "layer map: instruction %zu: node %d of %d", i, v,
+                         s->n_nodes);
+        }
+        idx[2 * i] = (uint8_t)v;
+        idx[2 * i + 1] = (uint8_t)(v >> 8);
+    }
+    *out = b;
+    *size = (size_t)total;
+    return HBG_OK;
+}
+
 static hbg_status bpu_unit(mp *m, int k)
 {
     const hbc_cm_subgraph *s = &m->cm->sub[k];
@@ -515,6 +586,16 @@ static hbg_status bpu_unit(mp *m, int k)
         (s->const_bytes && hbbw_add_blob(m->w, m->model, HBBIN_SEC_CONSTANTS, (uint32_t)k,
                                          s->consts, s->const_bytes) != HBBIN_OK))
         return mfail(m, HBG_E_NOMEM, "BPU subgraph %d: the writer refused its blobs", k);
+    if (s->insn_node) { /* optional: per-layer figures of hb_perf */
+        uint8_t *lm = NULL;
+        size_t lm_n = 0;
+        if ((st = hbmp_layer_map(m->g, s, &lm, &lm_n, m->err, m->errlen)) != HBG_OK)
+            return st;
+        hbbin_status bs = hbbw_add_blob(m->w, m->model, HBBIN_SEC_LAYER_MAP, (uint32_t)k, lm, lm_n);
+        free(lm);
+        if (bs != HBBIN_OK)
+            return mfail(m, HBG_E_NOMEM, "BPU subgraph %d: the writer refused its layer map", k);
+    }
     return add_step(m, ST_BPU, (uint32_t)k, (uint32_t)n, ids, (uint32_t)no, outs, s->seg_bytes);
 }
 

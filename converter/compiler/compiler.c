@@ -43,6 +43,7 @@ static void sub_free(hbc_cm_subgraph *sg)
     free(sg->program);
     free(sg->consts);
     free(sg->nodes);
+    free(sg->insn_node);
     for (int i = 0; sg->inputs && i < sg->n_inputs; i++)
         free(sg->inputs[i].name), free(sg->inputs[i].scales);
     for (int i = 0; sg->outputs && i < sg->n_outputs; i++)
@@ -223,11 +224,14 @@ static void hoist_consts(ck_ctx *c, size_t start, const ck_use *cur, const ck_us
             return;
     int pushed = (c->ins[start + n - 1].dep & BPU_DEP_PUSH_NEXT) != 0;
     bpu_insn sync = c->ins[start - 1];
+    int sync_node = c->ins_node[start - 1];
     for (size_t i = 0; i < n; i++) {
         c->ins[start - 1 + i] = c->ins[start + i];
         c->ins[start - 1 + i].dep = 0;
+        c->ins_node[start - 1 + i] = c->ins_node[start + i]; /* still the node they load for */
     }
     c->ins[start - 1 + n] = sync;
+    c->ins_node[start - 1 + n] = sync_node;
     for (size_t i = start + n; pushed && i < c->n_ins; i++)
         if (bpu_op_queue(c->ins[i].opcode) == BPU_Q_EXEC) {
             c->ins[i].dep &= (uint8_t)~BPU_DEP_POP_PREV;
@@ -276,6 +280,7 @@ static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role
             c->res_out = y;
             c->res_out_addr = out_top ? c->m->sram_bytes - ob : 0;
             c->res_fail = 0;
+            c->cur_node = j;
             st = set_bounds(c, in_top, in_bytes, out_top, ob) ? lower_one(c, nodes[j])
                                                               : HBG_E_UNSUPPORTED;
             if (st == HBG_OK) { /* dry run of the reader */
@@ -288,7 +293,9 @@ static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role
                 c->res_out = -1;
                 c->alloc_down = c->olevel >= 3 && !(j & 1);
                 set_bounds(c, out_top, ob, 0, 0);
+                c->cur_node = j + 1;
                 st = lower_one(c, nodes[j + 1]);
+                c->cur_node = j;
                 c->alloc_down = c->olevel >= 3 && (j & 1);
                 c->n_ins = ni2, c->n_cb = nc2;
                 c->res_in = save_in, c->res_in_addr = save_addr, c->res_out = y;
@@ -304,6 +311,7 @@ static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role
         }
         if (!want) {
             set_bounds(c, in_top, in_bytes, 0, 0);
+            c->cur_node = j;
             st = lower_one(c, nodes[j]);
             cur = node_use(c);
         }
@@ -412,6 +420,7 @@ static hbg_status compile_one(ck_ctx *c, const hbc_compiled *cm, int s, const in
         memcpy(resident, resident + nt, (size_t)nt);
     }
     bpu_insn end = {.opcode = BPU_OP_END};
+    c->cur_node = nn > 0 ? nn - 1 : 0;
     if ((st = ck_push(c, &end)) != HBG_OK)
         goto out;
     prog = malloc(c->n_ins * BPU_INSN_BYTES);
@@ -441,15 +450,17 @@ static hbg_status compile_one(ck_ctx *c, const hbc_compiled *cm, int s, const in
     prog = NULL;
     sg->consts = malloc(c->n_cb ? c->n_cb : 1);
     sg->nodes = malloc((size_t)nn * sizeof *sg->nodes);
+    sg->insn_node = malloc(c->n_ins * sizeof *sg->insn_node);
     sg->inputs = calloc((size_t)sg->n_inputs + 1, sizeof *sg->inputs);
     sg->outputs = calloc((size_t)sg->n_outputs + 1, sizeof *sg->outputs);
-    if (!sg->consts || !sg->nodes || !sg->inputs || !sg->outputs) {
+    if (!sg->consts || !sg->nodes || !sg->insn_node || !sg->inputs || !sg->outputs) {
         st = ck_fail(c, HBG_E_NOMEM, "out of memory");
         goto out;
     }
     memcpy(sg->consts, c->cb, c->n_cb);
     sg->const_bytes = c->n_cb;
     memcpy(sg->nodes, nodes, (size_t)nn * sizeof *nodes);
+    memcpy(sg->insn_node, c->ins_node, c->n_ins * sizeof *sg->insn_node);
     sg->n_nodes = nn;
     sg->seg_bytes[HBC_SEG_CONST] = (uint32_t)c->n_cb;
     for (int k = 1; k < BPU_SEGMENTS; k++)
@@ -672,6 +683,7 @@ out:
     free(c.off);
     free(c.kind);
     free(c.ins);
+    free(c.ins_node);
     free(c.cb);
     free(level);
     free(order);

@@ -25,8 +25,13 @@ hbg_status ck_push(ck_ctx *c, const bpu_insn *in)
         if (!p)
             return ck_fail(c, HBG_E_NOMEM, "out of memory (program)");
         c->ins = p;
-        c->cap_ins = cap;
+        int *t = realloc(c->ins_node, cap * sizeof *t);
+        if (!t)
+            return ck_fail(c, HBG_E_NOMEM, "out of memory (program)");
+        c->ins_node = t;
+        c->cap_ins = cap; /* only once both arrays have it */
     }
+    c->ins_node[c->n_ins] = c->cur_node;
     c->ins[c->n_ins++] = *in;
     return HBG_OK;
 }

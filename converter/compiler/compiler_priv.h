@@ -55,7 +55,10 @@ typedef struct ck_ctx {
     uint32_t *off;   /* per tensor: DDR offset while compiling one subgraph */
     bpu_insn *ins;   /* the program being built */
     size_t n_ins, cap_ins;
-    uint8_t *cb; /* the constant blob being built */
+    int *ins_node; /* per instruction of ins (cap_ins entries): the position in the subgraph's
+                      node list of the node it was emitted for (hbc_cm_subgraph.insn_node) */
+    int cur_node;  /* position in the node list of the node being lowered: ck_push tags with it */
+    uint8_t *cb;   /* the constant blob being built */
     size_t n_cb, cap_cb;
     /* SRAM residency (optimize_level 3): a tensor written by one node and read only by the
      * next stays in SRAM (docs/compiler.md section 5). */
@@ -99,7 +102,8 @@ const char *ck_support(ck_ctx *c, int n, ck_kind *kind);
  * (c->seg, c->off) of its inputs and outputs must be set. Ends with a SYNC barrier. */
 hbg_status ck_lower(ck_ctx *c, int n);
 
-/* Append one instruction / an aligned constant block (returns its offset via *off). */
+/* Append one instruction (tagged with c->cur_node) / an aligned constant block (returns its
+ * offset via *off). */
 hbg_status ck_push(ck_ctx *c, const bpu_insn *in);
 hbg_status ck_const(ck_ctx *c, const void *data, size_t n, uint32_t *off);
 

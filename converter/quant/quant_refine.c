@@ -269,12 +269,6 @@ static hbg_status round_layer(bias_ctx *c, bias_layer *l)
         for (int64_t i = 0; i < per; i++)
             for (int64_t j = i; j < per; j++)
                 S[i * per + j] = S[j * per + i] = G[i * per + j] * inv;
-        {
-            const double kappa = getenv("HBC_RW_K") ? atof(getenv("HBC_RW_K")) : 0.0;
-            const double alpha = kappa * (double)per / (double)l->positions;
-            for (int64_t i = 0; i < per; i++)
-                S[i * per + i] *= 1.0 + alpha;
-        }
         for (int64_t k = g * l->kg; k < (g + 1) * l->kg; k++) {
             int8_t *q = wq + k * per;
             const double *wf = l->wf + k * per;
@@ -378,6 +372,8 @@ static hbg_status refine_init(bias_ctx *c, hbc_qexec **qe)
         const hbg_node *q = &c->qg->nodes[i];
         if (strcmp(q->domain, HBC_QUANT_DOMAIN) != 0 ||
             (strcmp(q->op_type, "Conv") != 0 && strcmp(q->op_type, "Gemm") != 0))
+            continue;
+        if (getenv("HBC_SKIP32") && hbg_attr_int(q, "out_int32", 0))
             continue;
         c->n++;
         if ((st = layer_init(c, q, &c->l[c->n - 1])) != HBG_OK)

@@ -19,6 +19,9 @@
  * they are compared too, and --per-layer (which needs such a .bin) prints them as a table in
  * topological order and names the first node whose output differs (verifier_layers.c).
  *
+ * --dump-ref DIR writes the reference's outputs of the first run as DIR/output_<k>.npy, for
+ * programs that check a .bin through the API on their own (tests/install/api_client.c).
+ *
  * Exit: 0 all equal, 1 a difference or an error (named), 2 usage. */
 #include <inttypes.h>
 #include <math.h>
@@ -44,7 +47,8 @@ typedef struct opts {
     int n_files;
     long n_random;
     uint64_t seed;
-    int per_layer; /* --per-layer */
+    int per_layer;        /* --per-layer */
+    const char *dump_ref; /* --dump-ref DIR */
 } opts;
 
 /* Per output: runs compared, runs that differed, elements that differed, the first difference. */
@@ -301,7 +305,9 @@ static int usage(FILE *f, int rc)
                "                   an image input takes the .bin's uint8 image\n"
                "  --random N SEED  N runs on seeded random inputs\n"
                "  --per-layer      every BPU layer's output (a .bin built with layer_out_dump),\n"
-               "                   and the first node whose output differs\n");
+               "                   and the first node whose output differs\n"
+               "  --dump-ref DIR   write the reference's outputs of the first run as\n"
+               "                   DIR/output_<k>.npy (k = output index)\n");
     return rc;
 }
 
@@ -314,6 +320,8 @@ static int parse(int argc, char **argv, opts *o)
             exit(EXIT_OK);
         } else if (!strcmp(a, "--per-layer")) {
             o->per_layer = 1;
+        } else if (!strcmp(a, "--dump-ref") && i + 1 < argc) {
+            o->dump_ref = argv[++i];
         } else if (!strcmp(a, "-q") && i + 1 < argc) {
             o->onnx = argv[++i];
         } else if (!strcmp(a, "-b") && i + 1 < argc) {
@@ -500,6 +508,14 @@ int main(int argc, char **argv)
         for (int k = 0; k < no; k++) {
             hbSysFlushMem(&out[k].sysMem[0], HB_SYS_MEM_CACHE_INVALIDATE);
             compare(g->tensors[g->outputs[k]], out[k].sysMem[0].virAddr, r, &stat[k]);
+        }
+        for (int k = 0; o.dump_ref && r == 0 && k < no; k++) {
+            char path[4096], derr[256];
+            snprintf(path, sizeof path, "%s/output_%d.npy", o.dump_ref, k);
+            if (hbg_npy_save(path, g->tensors[g->outputs[k]], derr, sizeof derr) != HBG_OK) {
+                fprintf(stderr, "ERROR --dump-ref: %s\n", derr);
+                goto out;
+            }
         }
     }
     int differ = 0;

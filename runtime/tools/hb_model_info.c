@@ -56,8 +56,8 @@ static const int32_t it_user_type[HBBIN_IT_COUNT] = {
     [HBBIN_IT_RGB] = HB_DNN_IMG_TYPE_RGB,       [HBBIN_IT_BGR] = HB_DNN_IMG_TYPE_BGR,
     [HBBIN_IT_YUV444] = HB_DNN_IMG_TYPE_YUV444, [HBBIN_IT_NV12] = HB_DNN_IMG_TYPE_NV12,
     [HBBIN_IT_GRAY] = HB_DNN_IMG_TYPE_Y,        [HBBIN_IT_FEATUREMAP] = -1};
-static const char *const blob_names[HBBIN_SEC_SCHEDULE - HBBIN_SEC_BPU_PROGRAM + 1] = {
-    "BPU_PROGRAM", "CONSTANTS", "CPU_SUBGRAPH", "SCHEDULE"};
+static const char *const blob_names[HBBIN_SEC_LAYER_MAP - HBBIN_SEC_BPU_PROGRAM + 1] = {
+    "BPU_PROGRAM", "CONSTANTS", "CPU_SUBGRAPH", "SCHEDULE", "LAYER_MAP"};
 
 static const char *layout_name(uint32_t l)
 {

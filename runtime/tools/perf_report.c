@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hb_bin/layer_map.h"
+
 #define SCHEMA "hb_perf/1"
 #define MB     1e6 /* bytes per MB in every figure */
 
@@ -46,6 +48,113 @@ int hbperf_sub_estimate(const uint8_t *program, size_t len, bpu_march_id march, 
     s->est = *bpu_program_estimate(p);
     bpu_program_free(p);
     return 0;
+}
+
+/* Trace callback state: the layer of each instruction and the rows being summed. */
+typedef struct layer_acc {
+    const hbbin_layer_map *lm;
+    hbperf_layer *rows;
+    uint64_t events; /* instructions seen */
+} layer_acc;
+
+static void on_insn(void *user, const bpu_trace_event *ev)
+{
+    layer_acc *a = user;
+    if (ev->index < 0 || (uint64_t)ev->index >= a->lm->insn_count)
+        return; /* cannot happen for a loaded program; the event count check catches it */
+    hbperf_layer *l = &a->rows[a->lm->insn_layer[ev->index]];
+    if (!l->insns || ev->start < l->start)
+        l->start = ev->start;
+    if (!l->insns || ev->end > l->end)
+        l->end = ev->end;
+    l->insns++;
+    if (ev->queue < BPU_Q_COUNT)
+        l->busy[ev->queue] += ev->end - ev->start;
+    else
+        l->barrier_cycles += ev->end - ev->start;
+    l->macs += ev->macs;
+    if (ev->opcode == BPU_OP_LOAD)
+        l->ddr_load_bytes += ev->ddr_bytes;
+    else if (ev->opcode == BPU_OP_STORE)
+        l->ddr_store_bytes += ev->ddr_bytes;
+    a->events++;
+}
+
+void hbperf_sub_free(hbperf_sub *s)
+{
+    free(s->layers);
+    free(s->layer_text);
+    s->layers = NULL;
+    s->layer_text = NULL;
+    s->n_layers = 0;
+}
+
+int hbperf_sub_layers(hbperf_sub *s, const uint8_t *program, size_t len, bpu_march_id march,
+                      const uint8_t *map, size_t map_len, char *err, size_t errlen)
+{
+    bpu_program *p = NULL;
+    hbbin_layer_map *lm = NULL;
+    hbperf_layer *rows = NULL;
+    char *text = NULL, msg[256];
+    bpu_error e = {0};
+    bpu_counters c;
+    int rc = -1;
+    hbperf_sub_free(s);
+    if (bpu_program_load(program, len, march, &p, &e) != BPU_OK) {
+        fail(err, errlen, "%s: the BPU program does not load: instruction %lld: %s", s->name,
+             (long long)e.insn, e.msg);
+        goto out;
+    }
+    if (hbbin_layer_map_parse(map, map_len, bpu_program_size(p), &lm, msg, sizeof msg) !=
+        HBBIN_OK) {
+        fail(err, errlen, "%s: %s", s->name, msg);
+        goto out;
+    }
+    size_t text_n = 0;
+    for (uint32_t l = 0; l < lm->layer_count; l++)
+        text_n += strlen(lm->names[l]) + strlen(lm->op_types[l]) + 2;
+    rows = calloc(lm->layer_count, sizeof *rows);
+    text = malloc(text_n);
+    if (!rows || !text) {
+        fail(err, errlen, "%s: out of memory", s->name);
+        goto out;
+    }
+    char *t = text;
+    for (uint32_t l = 0; l < lm->layer_count; l++) {
+        size_t n = strlen(lm->names[l]) + 1, k = strlen(lm->op_types[l]) + 1;
+        rows[l].name = memcpy(t, lm->names[l], n);
+        rows[l].op_type = memcpy(t + n, lm->op_types[l], k);
+        t += n + k;
+    }
+    layer_acc acc = {lm, rows, 0};
+    if (bpu_program_trace(p, on_insn, &acc, &c, &e) != BPU_OK) {
+        fail(err, errlen, "%s: the schedule replay failed: instruction %lld: %s", s->name,
+             (long long)e.insn, e.msg);
+        goto out;
+    }
+    const bpu_counters *est = bpu_program_estimate(p);
+    if (acc.events != bpu_program_size(p) || c.cycles != est->cycles || c.macs != est->macs ||
+        c.ddr_load_bytes != est->ddr_load_bytes || c.ddr_store_bytes != est->ddr_store_bytes) {
+        fail(err, errlen, "%s: the traced schedule (%llu of %zu instructions, %llu cycles) "
+                          "differs from the static estimate (%llu cycles)",
+             s->name, (unsigned long long)acc.events, bpu_program_size(p),
+             (unsigned long long)c.cycles, (unsigned long long)est->cycles);
+        goto out;
+    }
+    s->insns = bpu_program_size(p);
+    s->est = *est;
+    s->n_layers = (int)lm->layer_count;
+    s->layers = rows;
+    s->layer_text = text;
+    rows = NULL;
+    text = NULL;
+    rc = 0;
+out:
+    free(rows);
+    free(text);
+    hbbin_layer_map_free(lm);
+    bpu_program_free(p);
+    return rc;
 }
 
 void hbperf_model_total(const hbperf_model *m, bpu_counters *t)

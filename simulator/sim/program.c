@@ -2,6 +2,7 @@
  * last and only there, token balance and deadlock freedom via the scheduler in estimate mode). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "isa_internal.h"
 #include "sim_internal.h"
@@ -139,4 +140,28 @@ const bpu_insn *bpu_program_insn(const bpu_program *p, size_t index)
 const bpu_counters *bpu_program_estimate(const bpu_program *p)
 {
     return &p->estimate;
+}
+
+bpu_status bpu_program_trace(const bpu_program *p, bpu_trace_fn fn, void *user, bpu_counters *out,
+                             bpu_error *err)
+{
+    bpu_sched_ws ws = {{NULL}, {0}};
+    bpu_counters c;
+    bpu_status st;
+    if (!p) {
+        set_error(err, -1, "bpu_program_trace: NULL program");
+        return BPU_E_ARG;
+    }
+    if ((st = bpu_sched_ws_init(&ws, p->pushes))) {
+        set_error(err, -1, "out of memory");
+        return st;
+    }
+    memset(&c, 0, sizeof c);
+    c.clock_mhz = p->estimate.clock_mhz;
+    c.sram_peak = p->estimate.sram_peak;
+    st = bpu_schedule(p, bpu_march_get(p->march), &ws, NULL, NULL, fn, user, &c, err);
+    bpu_sched_ws_free(&ws);
+    if (st == BPU_OK && out)
+        *out = c;
+    return st;
 }

@@ -154,15 +154,19 @@ bpu_status bpu_schedule(const bpu_program *p, const bpu_march *m, bpu_sched_ws *
             ctr->queue_busy[q] += cyc;
             ctr->op_cycles[in->opcode] += cyc;
             ctr->op_count[in->opcode]++;
-            ctr->macs += bpu_insn_macs(in);
+            const uint64_t macs = bpu_insn_macs(in);
+            const uint64_t dma =
+                in->opcode == BPU_OP_LOAD || in->opcode == BPU_OP_STORE
+                    ? (uint64_t)in->u.dma.x_bytes * in->u.dma.y_rows * in->u.dma.z_planes
+                    : 0;
+            ctr->macs += macs;
             if (in->opcode == BPU_OP_LOAD)
-                ctr->ddr_load_bytes +=
-                    (uint64_t)in->u.dma.x_bytes * in->u.dma.y_rows * in->u.dma.z_planes;
+                ctr->ddr_load_bytes += dma;
             else if (in->opcode == BPU_OP_STORE)
-                ctr->ddr_store_bytes +=
-                    (uint64_t)in->u.dma.x_bytes * in->u.dma.y_rows * in->u.dma.z_planes;
+                ctr->ddr_store_bytes += dma;
             if (trace)
-                trace(trace_user, &(bpu_trace_event){(int64_t)idx, in->opcode, q, best_start, end});
+                trace(trace_user,
+                      &(bpu_trace_event){(int64_t)idx, in->opcode, q, best_start, end, macs, dma});
             head[q] = next_of(p, q, idx + 1, bar);
         }
         if (bar >= p->n)
@@ -189,8 +193,8 @@ bpu_status bpu_schedule(const bpu_program *p, const bpu_march *m, bpu_sched_ws *
         ctr->op_cycles[in->opcode] += cyc;
         ctr->op_count[in->opcode]++;
         if (trace)
-            trace(trace_user,
-                  &(bpu_trace_event){(int64_t)bar, in->opcode, BPU_Q_BARRIER, start, start + cyc});
+            trace(trace_user, &(bpu_trace_event){(int64_t)bar, in->opcode, BPU_Q_BARRIER, start,
+                                                 start + cyc, 0, 0});
         if (in->opcode == BPU_OP_END) {
             ctr->end_code = in->u.end.code;
             ctr->cycles = start + cyc;

@@ -9,8 +9,9 @@
  *
  * INPUT i: a file of the input's bytes in the form the API takes them: an NV12 frame
  * (H * W * 3 / 2 bytes) for an NV12 input, dense pixels for other image types, dense elements of
- * the valid shape for a feature map (the program sets alignedShape = validShape, the dense form).
- * REF_DIR holds <output name>.npy per output (hb_verifier --dump-ref): the reference's elements in
+ * the valid shape for a feature map (the program sets alignedShape = validShape, the dense form);
+ * raw, or the data of a .npy file.
+ * REF_DIR holds output_<k>.npy for output k (hb_verifier --dump-ref): the reference's elements in
  * the valid shape; the program gathers each output's valid elements through `stride` and compares
  * their bytes. Prints one line per output; exit 0 when every output is equal, 1 otherwise. */
 #include <stdint.h>
@@ -184,7 +185,12 @@ int main(int argc, char **argv)
             goto out;
         }
         uint8_t *data = read_file(argv[3 + i], &size);
+        const uint8_t *bytes = data;
         size_t want = input_bytes(p);
+        char descr[16];
+        if (data && npy_data(data, size, &bytes, &size, descr, sizeof descr) != 0) {
+            bytes = data; /* not a .npy: raw bytes */
+        }
         if (!data || size != want) {
             fprintf(stderr, "api_client: %s: %zu bytes, input %d (type %d) takes %zu\n",
                     argv[3 + i], data ? size : 0, i, p->tensorType, want);
@@ -199,7 +205,7 @@ int main(int argc, char **argv)
             fail("hbSysAllocCachedMem", rc);
             goto out;
         }
-        memcpy(in[i].sysMem[0].virAddr, data, want);
+        memcpy(in[i].sysMem[0].virAddr, bytes, want);
         free(data);
         hbSysFlushMem(&in[i].sysMem[0], HB_SYS_MEM_CACHE_CLEAN);
         printf("input %d: type %d, %zu bytes from %s\n", i, p->tensorType, want, argv[3 + i]);
@@ -229,7 +235,7 @@ int main(int argc, char **argv)
         const uint8_t *rdata = NULL;
         hbSysFlushMem(&out[o].sysMem[0], HB_SYS_MEM_CACHE_INVALIDATE);
         hbDNNGetOutputName(&name, dnn, o);
-        snprintf(path, sizeof path, "%s/%s.npy", ref_dir, name);
+        snprintf(path, sizeof path, "%s/output_%d.npy", ref_dir, o);
         uint8_t *ref = read_file(path, &rsize);
         uint8_t *got = es ? malloc(n * es) : NULL;
         if (!ref || !got || npy_data(ref, rsize, &rdata, &rn, descr, sizeof descr) != 0 ||

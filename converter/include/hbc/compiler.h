@@ -65,6 +65,10 @@ typedef struct hbc_cm_subgraph {
     uint32_t seg_bytes[BPU_SEGMENTS]; /* bytes each segment must provide (0: unused) */
     int n_nodes;
     int *nodes; /* indices into the graph's nodes, in execution order; owned */
+    /* Per instruction (program_bytes / BPU_INSN_BYTES entries): the position in nodes[] of the
+     * node it was emitted for. Constant LOADs hoisted into the previous node (weight prefetch)
+     * keep their own node; the trailing END belongs to the last node. Owned. */
+    int *insn_node;
     int n_inputs, n_outputs;
     hbc_cm_tensor *inputs;  /* in HBC_SEG_INPUT; owned */
     hbc_cm_tensor *outputs; /* in HBC_SEG_OUTPUT; owned */

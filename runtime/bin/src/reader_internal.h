@@ -52,6 +52,9 @@ struct hbbin_file {
     hbbin_model_store *stores;
 };
 
+/* Validate every LAYER_MAP blob of a decoded model against its BPU_PROGRAM (layer_map.c). */
+hbbin_status hbbin_check_layer_maps(hbbin_rd *r, const hbbin_model *m);
+
 static inline uint16_t hbbin_rd16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));

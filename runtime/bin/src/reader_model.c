@@ -368,6 +368,7 @@ hbbin_status hbbin_decode_model(hbbin_rd *r, hbbin_file *f, const hbbin_sec *sec
         }
         m->blob_count = ms->blob_count;
         m->blobs = s->blobs;
+        st = hbbin_check_layer_maps(r, m);
     }
 out:
     free(names);

@@ -36,6 +36,8 @@ typedef struct bpu_trace_event {
     uint32_t opcode;
     uint32_t queue; /* bpu_queue, BPU_Q_BARRIER for SETBASE/SYNC/END */
     uint64_t start, end;
+    uint64_t macs;      /* CONV multiply-accumulates of this instruction (as counted in macs) */
+    uint64_t ddr_bytes; /* LOAD: bytes read from DDR, STORE: bytes written; else 0 */
 } bpu_trace_event;
 typedef void (*bpu_trace_fn)(void *user, const bpu_trace_event *ev);
 
@@ -51,6 +53,13 @@ size_t bpu_program_size(const bpu_program *p);
 const bpu_insn *bpu_program_insn(const bpu_program *p, size_t index);
 /* The static estimate (no data touched), computed at load. */
 const bpu_counters *bpu_program_estimate(const bpu_program *p);
+
+/* Replay the static estimate with a per-instruction trace: the cycle model of bpu_program_load
+ * and bpu_sim_run, nothing executed, fn called once per instruction in issue order. *out (may be
+ * NULL) gets the counters, equal to bpu_program_estimate's. BPU_E_NOMEM when the scheduler's
+ * workspace cannot be allocated. */
+bpu_status bpu_program_trace(const bpu_program *p, bpu_trace_fn fn, void *user, bpu_counters *out,
+                             bpu_error *err);
 
 typedef struct bpu_sim bpu_sim;
 

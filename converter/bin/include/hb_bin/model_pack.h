@@ -25,4 +25,12 @@
 hbg_status hbmp_add_model(hbbw *w, const char *name, const hbg_graph *g, const hbc_compiled *cm,
                           uint32_t *model, char *err, size_t errlen);
 
+/* The LAYER_MAP blob (hb_bin/layer_map.h) of compiled subgraph s of g: one layer per node of s
+ * (its name, or its first output's name when empty; its op type) and s->insn_node per
+ * instruction. hbmp_add_model writes it as LAYER_MAP k next to BPU_PROGRAM k when s has
+ * insn_node. *out is malloc'd (the caller frees it), *size its bytes. HBG_E_UNSUPPORTED when s
+ * has no insn_node or more than 65535 nodes. */
+hbg_status hbmp_layer_map(const hbg_graph *g, const hbc_cm_subgraph *s, uint8_t **out, size_t *size,
+                          char *err, size_t errlen);
+
 #endif

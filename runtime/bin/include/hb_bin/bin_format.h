@@ -43,7 +43,8 @@ typedef enum hbbin_kind {
     HBBIN_SEC_BPU_PROGRAM = 16, /* first blob kind */
     HBBIN_SEC_CONSTANTS = 17,
     HBBIN_SEC_CPU_SUBGRAPH = 18,
-    HBBIN_SEC_SCHEDULE = 19 /* last blob kind */
+    HBBIN_SEC_SCHEDULE = 19,
+    HBBIN_SEC_LAYER_MAP = 20 /* last blob kind: per-instruction layers (hb_bin/layer_map.h) */
 } hbbin_kind;
 
 /* TENSORS field `quant_type` (the values of hbDNNQuantiType). */
@@ -109,7 +110,7 @@ typedef struct hbbin_preprocess {
 
 /* A typed blob; data points into the file image (reader) or the caller's buffer (writer). */
 typedef struct hbbin_blob {
-    hbbin_kind kind; /* HBBIN_SEC_BPU_PROGRAM .. HBBIN_SEC_SCHEDULE */
+    hbbin_kind kind; /* HBBIN_SEC_BPU_PROGRAM .. HBBIN_SEC_LAYER_MAP */
     uint32_t id;     /* unique per (model, kind) */
     const uint8_t *data;
     uint64_t size;
@@ -124,7 +125,7 @@ typedef struct hbbin_param {
 /* 1 if kind is one of the blob kinds. */
 static inline int hbbin_kind_is_blob(uint32_t kind)
 {
-    return kind >= HBBIN_SEC_BPU_PROGRAM && kind <= HBBIN_SEC_SCHEDULE;
+    return kind >= HBBIN_SEC_BPU_PROGRAM && kind <= HBBIN_SEC_LAYER_MAP;
 }
 
 /* "bernoulli2", "bayes", "bayes-e", or NULL for an id out of range. */
