@@ -1,7 +1,7 @@
-// Compile-only check that a C++ program written like the public C++ samples (bpu_wrapper-style:
+// Build check that a C++ program written like the public C++ samples (bpu_wrapper-style:
 // nullptr, static_cast, auto, references) compiles against our headers: extern "C" linkage,
-// the unprefixed hbDNNQuantiType enumerators, the brace-block initialiser macros, bool arguments.
-// Built as an object library; nothing is linked.
+// the unprefixed hbDNNQuantiType enumerators, the brace-block initialiser macros, bool arguments;
+// and links against libdnn.so with no undefined symbol (tests/dnn_api/CMakeLists.txt).
 #include <cstdint>
 #include <cstring>
 #include <vector>
