@@ -393,6 +393,8 @@ void hbc_cfg_free(hbc_cfg *cfg)
             for (int i = 0; i < cfg->n_inputs; i++)
                 release((char *)&cfg->inputs[i] + key->off);
     }
+    for (int i = 0; cfg->inputs && i < cfg->n_inputs; i++)
+        free(cfg->inputs[i].source_input);
     free(cfg->inputs);
     free(cfg->path);
     free(cfg->base_dir);

@@ -535,6 +535,8 @@ static hbg_status conv_input_source(cfg_ctx *c, hbc_cfg_key k, const yaml_node_t
             return cfg_fail(c, HBG_E_INVALID, kn, "%s: input '%s' is given twice", cfg_key_path(k),
                             scalar(kn));
         *src = (hbc_input_source)v;
+        if (!cfg->inputs[0].name && !(cfg->inputs[0].source_input = strdup(scalar(kn))))
+            return cfg_fail(c, HBG_E_NOMEM, kn, "%s: out of memory", cfg_key_path(k));
     }
     return HBG_OK;
 }

@@ -36,8 +36,8 @@
 
 #include "qexec_priv.h"
 
-/* One integer Conv/Gemm and what its correction needs. */
-typedef struct bias_layer {
+/* One integer Conv/Gemm and what its refinement needs. */
+typedef struct refine_layer {
     const hbg_node *q;     /* the integer node in qg */
     int fnode;             /* the float Conv/Gemm/MatMul in fg */
     int conv;              /* 1: Conv (taps over a window), 0: Gemm */
@@ -51,13 +51,13 @@ typedef struct bias_layer {
     double *m;             /* per-tap sums of the int8 input [C * KH * KW] */
     int64_t positions;     /* output positions counted into m (per channel) */
     double *gram;          /* per group, x x^T sums [groups * per * per]; NULL: not re-rounded */
-} bias_layer;
+} refine_layer;
 
-typedef struct bias_ctx {
+typedef struct refine_ctx {
     hbg_graph *fg, *qg;
-    bias_layer *l;
+    refine_layer *l;
     int n;
-} bias_ctx;
+} refine_ctx;
 
 /* Weight rounding: at most this many sweeps over a channel's weights; layers with more weights
  * per output channel (per) are left at nearest rounding (their covariance, per^2 doubles per
@@ -68,9 +68,9 @@ typedef struct bias_ctx {
  * block stays below 4096 * 128^2 = 2^26. */
 #define HBC_ROUND_CHUNK 4096
 
-#define BFAIL(c, st, ...) hbg_graph_fail((c)->qg, st, __VA_ARGS__)
+#define RFAIL(c, st, ...) hbg_graph_fail((c)->qg, st, __VA_ARGS__)
 
-static void layers_free(bias_ctx *c)
+static void layers_free(refine_ctx *c)
 {
     for (int i = 0; i < c->n; i++) {
         free(c->l[i].s_w);
@@ -86,7 +86,7 @@ static void layers_free(bias_ctx *c)
 
 /* The float node of integer node q: the Conv/Gemm/MatMul of fg with q's name whose weight
  * tensor, suffixed "_int8", names q's weights (docs/quantized-ops.md section 1). */
-static int float_node(const bias_ctx *c, const hbg_node *q)
+static int float_node(const refine_ctx *c, const hbg_node *q)
 {
     const char *wq = c->qg->tensors[q->in[1]]->name;
     for (int i = 0; i < c->fg->n_nodes; i++) {
@@ -103,7 +103,7 @@ static int float_node(const bias_ctx *c, const hbg_node *q)
 }
 
 /* Fill layer l from integer node q (prepared by the executor: params hold the geometry). */
-static hbg_status layer_init(bias_ctx *c, const hbg_node *q, bias_layer *l)
+static hbg_status layer_init(refine_ctx *c, const hbg_node *q, refine_layer *l)
 {
     const int fi = float_node(c, q);
     const hbg_tensor *x = c->qg->tensors[q->in[0]], *w = c->qg->tensors[q->in[1]];
@@ -114,12 +114,12 @@ static hbg_status layer_init(bias_ctx *c, const hbg_node *q, bias_layer *l)
     l->fnode = fi;
     l->conv = strcmp(q->op_type, "Conv") == 0;
     if (fi < 0)
-        return BFAIL(c, HBG_E_INVALID, "bias correction: node '%s' has no float Conv/Gemm",
+        return RFAIL(c, HBG_E_INVALID, "refinement: node '%s' has no float Conv/Gemm",
                      hbg_node_label(c->qg, q));
     l->K = w->dims[0];
     l->per = hbg_tensor_numel(w) / l->K;
     if (!ain || ain->type != HBG_ATTR_FLOAT || hbg_attr_floats(q, "weight_scales", &ws) != l->K)
-        return BFAIL(c, HBG_E_INVALID, "bias correction: node '%s' lacks input_scale/weight_scales",
+        return RFAIL(c, HBG_E_INVALID, "refinement: node '%s' lacks input_scale/weight_scales",
                      hbg_node_label(c->qg, q));
     l->s_in = ain->f;
     if (l->conv) {
@@ -134,7 +134,7 @@ static hbg_status layer_init(bias_ctx *c, const hbg_node *q, bias_layer *l)
     l->bf = calloc((size_t)l->K, sizeof *l->bf);
     l->m = calloc((size_t)(l->C * l->KH * l->KW), sizeof *l->m);
     if (!l->s_w || !l->wf || !l->bf || !l->m)
-        return BFAIL(c, HBG_E_NOMEM, "out of memory");
+        return RFAIL(c, HBG_E_NOMEM, "out of memory");
     const hbg_node *f = &c->fg->nodes[fi];
     const hbg_tensor *wt = c->fg->tensors[f->in[1]];
     const hbg_tensor *bt = f->n_in > 2 && f->in[2] >= 0 ? c->fg->tensors[f->in[2]] : NULL;
@@ -142,7 +142,7 @@ static hbg_status layer_init(bias_ctx *c, const hbg_node *q, bias_layer *l)
      * [C, K]. */
     const int trans = !l->conv && !(f->op == HBG_OP_GEMM && hbg_attr_int(f, "transB", 0));
     if (hbg_tensor_numel(wt) != l->K * l->per || (bt && hbg_tensor_numel(bt) != l->K))
-        return BFAIL(c, HBG_E_SHAPE, "bias correction: node '%s': weights do not match",
+        return RFAIL(c, HBG_E_SHAPE, "refinement: node '%s': weights do not match",
                      hbg_node_label(c->qg, q));
     for (int64_t k = 0; k < l->K; k++) {
         l->s_w[k] = ws[k];
@@ -155,7 +155,7 @@ static hbg_status layer_init(bias_ctx *c, const hbg_node *q, bias_layer *l)
 }
 
 /* Add the per-tap sums of the int8 input of layer l (its current value in qg). */
-static void gather_taps(bias_layer *l, const hbg_graph *qg)
+static void gather_taps(refine_layer *l, const hbg_graph *qg)
 {
     const hbg_tensor *xt = qg->tensors[l->q->in[0]];
     const int8_t *x = xt->data;
@@ -194,7 +194,7 @@ static void gather_taps(bias_layer *l, const hbg_graph *qg)
 
 /* The taps of layer l's input at the output positions [p0, p0 + np) of image n, group g, into
  * a[j * np + (p - p0)] (j the tap within the group, zero where it falls in the padding). */
-static void im2col(const bias_layer *l, const hbg_tensor *xt, int64_t n, int64_t g, int64_t p0,
+static void im2col(const refine_layer *l, const hbg_tensor *xt, int64_t n, int64_t g, int64_t p0,
                    int64_t np, int64_t OW, int8_t *a)
 {
     const int8_t *x = xt->data;
@@ -221,7 +221,7 @@ static void im2col(const bias_layer *l, const hbg_tensor *xt, int64_t n, int64_t
 
 /* Add the sums of x x^T over the output positions of layer l's current input to l->gram (per
  * group, upper triangle). a: scratch of per * HBC_ROUND_CHUNK bytes. */
-static void gather_gram(bias_layer *l, const hbg_graph *qg, int8_t *a)
+static void gather_gram(refine_layer *l, const hbg_graph *qg, int8_t *a)
 {
     const hbg_tensor *xt = qg->tensors[l->q->in[0]];
     const hbg_tensor *yt = qg->tensors[l->q->out[0]];
@@ -250,7 +250,7 @@ static void gather_gram(bias_layer *l, const hbg_graph *qg, int8_t *a)
 /* Re-round the int8 weights of layer l to the least mean square output error (the second moment
  * of its input taps, l->gram over l->positions). A channel whose bias bound would no longer hold
  * keeps its weights. */
-static hbg_status round_layer(bias_ctx *c, bias_layer *l)
+static hbg_status round_layer(refine_ctx *c, refine_layer *l)
 {
     const int64_t per = l->per, groups = l->C / l->cg;
     int8_t *wq = c->qg->tensors[l->q->in[1]]->data;
@@ -261,7 +261,7 @@ static hbg_status round_layer(bias_ctx *c, bias_layer *l)
     int8_t *keep = malloc((size_t)per);
     hbg_status st = HBG_OK;
     if (!S || !d || !r || !keep) {
-        st = BFAIL(c, HBG_E_NOMEM, "out of memory");
+        st = RFAIL(c, HBG_E_NOMEM, "out of memory");
         goto out;
     }
     for (int64_t g = 0; g < groups; g++) {
@@ -314,7 +314,7 @@ out:
 }
 
 /* Move the biases of layer l by the mean error measured (the sums are then cleared). */
-static void correct(bias_layer *l, const hbg_graph *qg)
+static void correct(refine_layer *l, const hbg_graph *qg)
 {
     hbg_tensor *bt = qg->tensors[l->q->in[2]];
     const int8_t *wq = qg->tensors[l->q->in[1]]->data;
@@ -346,34 +346,31 @@ static void correct(bias_layer *l, const hbg_graph *qg)
 }
 
 /* Write sample s into the float inputs of graph g (named like fg's inputs). */
-static hbg_status set_inputs(bias_ctx *c, hbg_graph *g, const float *const *sample)
+static hbg_status set_inputs(refine_ctx *c, hbg_graph *g, const float *const *sample)
 {
     for (int i = 0; i < c->fg->n_inputs; i++) {
         const hbg_tensor *ft = c->fg->tensors[c->fg->inputs[i]];
         const int t = hbg_graph_find_tensor(g, ft->name);
         if (t < 0 || !g->tensors[t]->data || g->tensors[t]->dtype != HBG_DT_F32 ||
             hbg_tensor_numel(g->tensors[t]) != hbg_tensor_numel(ft))
-            return BFAIL(c, HBG_E_INVALID, "bias correction: graph input '%s' does not match",
-                         ft->name);
+            return RFAIL(c, HBG_E_INVALID, "refinement: graph input '%s' does not match", ft->name);
         memcpy(g->tensors[t]->data, sample[i], (size_t)hbg_tensor_numel(ft) * sizeof(float));
     }
     return HBG_OK;
 }
 
 /* Prepare the executor and the layers of qg. */
-static hbg_status refine_init(bias_ctx *c, hbc_qexec **qe)
+static hbg_status refine_init(refine_ctx *c, hbc_qexec **qe)
 {
     hbg_status st;
     if ((st = hbc_qexec_create(c->qg, qe)) != HBG_OK)
         return st;
     if (!(c->l = calloc((size_t)c->qg->n_nodes + 1, sizeof *c->l)))
-        return BFAIL(c, HBG_E_NOMEM, "out of memory");
+        return RFAIL(c, HBG_E_NOMEM, "out of memory");
     for (int i = 0; i < c->qg->n_nodes; i++) {
         const hbg_node *q = &c->qg->nodes[i];
         if (strcmp(q->domain, HBC_QUANT_DOMAIN) != 0 ||
             (strcmp(q->op_type, "Conv") != 0 && strcmp(q->op_type, "Gemm") != 0))
-            continue;
-        if (getenv("HBC_SKIP32") && hbg_attr_int(q, "out_int32", 0))
             continue;
         c->n++;
         if ((st = layer_init(c, q, &c->l[c->n - 1])) != HBG_OK)
@@ -382,7 +379,7 @@ static hbg_status refine_init(bias_ctx *c, hbc_qexec **qe)
     return HBG_OK;
 }
 
-static void refine_done(bias_ctx *c, hbc_qexec *qe, hbg_status st, char *err, size_t errlen)
+static void refine_done(refine_ctx *c, hbc_qexec *qe, hbg_status st, char *err, size_t errlen)
 {
     hbc_qexec_free(qe);
     layers_free(c);
@@ -395,7 +392,7 @@ static void refine_done(bias_ctx *c, hbc_qexec *qe, hbg_status st, char *err, si
 hbg_status hbc_quant_round_weights(hbg_graph *fg, hbg_graph *qg, int n_samples,
                                    const float *const *const *samples, char *err, size_t errlen)
 {
-    bias_ctx c = {fg, qg, NULL, 0};
+    refine_ctx c = {fg, qg, NULL, 0};
     hbc_qexec *qe = NULL;
     hbg_status st = HBG_OK;
     int8_t *a = NULL;
@@ -408,17 +405,17 @@ hbg_status hbc_quant_round_weights(hbg_graph *fg, hbg_graph *qg, int n_samples,
     if ((st = refine_init(&c, &qe)) != HBG_OK)
         goto out;
     for (int i = 0; i < c.n; i++) {
-        bias_layer *l = &c.l[i];
+        refine_layer *l = &c.l[i];
         if (l->per > HBC_ROUND_MAX_PER)
             continue;
         max_per = l->per > max_per ? l->per : max_per;
         if (!(l->gram = calloc((size_t)(l->C / l->cg * l->per * l->per), sizeof *l->gram))) {
-            st = BFAIL(&c, HBG_E_NOMEM, "out of memory");
+            st = RFAIL(&c, HBG_E_NOMEM, "out of memory");
             goto out;
         }
     }
     if (max_per && !(a = malloc((size_t)max_per * HBC_ROUND_CHUNK))) {
-        st = BFAIL(&c, HBG_E_NOMEM, "out of memory");
+        st = RFAIL(&c, HBG_E_NOMEM, "out of memory");
         goto out;
     }
     for (int s = 0; s < n_samples; s++) {
@@ -440,7 +437,7 @@ out:
 hbg_status hbc_quant_bias_correct(hbg_graph *fg, hbg_graph *qg, int passes, int n_samples,
                                   const float *const *const *samples, char *err, size_t errlen)
 {
-    bias_ctx c = {fg, qg, NULL, 0};
+    refine_ctx c = {fg, qg, NULL, 0};
     hbc_qexec *qe = NULL;
     hbg_status st = HBG_OK;
     if (err && errlen)

@@ -287,7 +287,37 @@ static int infer_shapes(hbg_graph *g, const char *model, const hbc_logger *lg)
 
 /* Keys whose effect belongs to this stage or to the compiler and that we do not implement: a
  * given value is refused by name (docs/hb_mapper-config.md). */
-static const hbc_cfg_key refused_keys[] = {HBC_KEY_INPUT_BATCH, HBC_KEY_INPUT_SOURCE};
+static const hbc_cfg_key refused_keys[] = {HBC_KEY_INPUT_BATCH};
+
+/* The resizer input source needs the model's H * W below this (interface notes 1.5). */
+#define RESIZER_MAX_HW 18432
+
+/* compiler_parameters.input_source of config input `in`, bound to graph input t: the entry's name
+ * (single unnamed input) must be the model's, and a resizer input must be smaller than the
+ * resizer's limit once its shape is known. Returns 0, or -1 after an error. */
+static int check_input_source(const hbc_cfg *cfg, const hbc_cfg_input *in, const hbg_tensor *t,
+                              const hbc_logger *lg)
+{
+    if (in->source_input && strcmp(in->source_input, t->name) != 0) {
+        HBC_LOGE(lg,
+                 "%s: compiler_parameters.input_source: '%s' is not the model's input; it is "
+                 "'%s'",
+                 cfg->path, in->source_input, t->name);
+        return -1;
+    }
+    if (in->source != HBC_SRC_RESIZER || t->rank != 4)
+        return 0;
+    int nchw = in->layout_train == HBC_LAYOUT_NCHW;
+    int64_t h = nchw ? t->dims[2] : t->dims[1], w = nchw ? t->dims[3] : t->dims[2];
+    if (h * w >= RESIZER_MAX_HW) {
+        HBC_LOGE(lg,
+                 "%s: compiler_parameters.input_source: the resizer source needs H * W < %d; "
+                 "input '%s' has %lld x %lld",
+                 cfg->path, RESIZER_MAX_HW, t->name, (long long)h, (long long)w);
+        return -1;
+    }
+    return 0;
+}
 
 static int refuse_keys(const hbc_cfg *cfg, const hbc_logger *lg)
 {
@@ -340,6 +370,8 @@ static int bind_config(const hbc_cfg *cfg, hbg_graph *g, int *map, const hbc_log
                           lg) != 0)
                 return -1;
         }
+        if (check_input_source(cfg, in, t, lg) != 0)
+            return -1;
     }
     return 0;
 }

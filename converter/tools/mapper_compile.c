@@ -197,8 +197,11 @@ void mapper_remove_bin(const mapper_stage *st, const hbc_logger *lg)
     }
 }
 
-/* Per BPU subgraph: its estimate, its perf files, its log line; then the model's line. */
-static int perf_files(const mapper_stage *st, const hbc_compiled *cm, const hbc_logger *lg)
+/* Per BPU subgraph: its estimate and layer rows, its perf files, its log line; then the
+ * model's line. The rows come from the LAYER_MAP blob the .bin gets, so hb_perf on the .bin
+ * writes the same files. */
+static int perf_files(const mapper_stage *st, const hbg_graph *g, const hbc_compiled *cm,
+                      const hbc_logger *lg)
 {
     char path[4096], err[512], line[256];
     int rc = -1;
@@ -212,8 +215,13 @@ static int perf_files(const mapper_stage *st, const hbc_compiled *cm, const hbc_
         snprintf(s->name, sizeof s->name, "%s_subgraph_%d", st->prefix, k);
         s->const_bytes = cm->sub[k].const_bytes;
         HBC_LOGI(lg, "Compile submodel: %s (%d nodes)", s->name, cm->sub[k].n_nodes);
-        if (hbperf_sub_estimate(cm->sub[k].program, cm->sub[k].program_bytes, st->march, s, err,
-                                sizeof err) != 0) {
+        uint8_t *lm = NULL;
+        size_t lm_n = 0;
+        int bad = hbmp_layer_map(g, &cm->sub[k], &lm, &lm_n, err, sizeof err) != HBG_OK ||
+                  hbperf_sub_layers(s, cm->sub[k].program, cm->sub[k].program_bytes, st->march, lm,
+                                    lm_n, err, sizeof err) != 0;
+        free(lm);
+        if (bad) {
             HBC_LOGE(lg, "%s", err);
             goto out;
         }
@@ -245,6 +253,8 @@ static int perf_files(const mapper_stage *st, const hbc_compiled *cm, const hbc_
              100.0 * hbperf_mac_utilisation(&t, st->march));
     rc = 0;
 out:
+    for (int k = 0; k < cm->n_subgraphs; k++)
+        hbperf_sub_free(&subs[k]);
     free(subs);
     return rc;
 }
@@ -324,7 +334,7 @@ int mapper_compile(const mapper_stage *st, hbg_graph *qg, const hbc_logger *lg)
     for (int i = 0; i < cm->n_nodes; i++)
         if (cm->node_why && cm->node_why[i])
             HBC_LOGI(lg, "node %s stays on the CPU: %s", qg->nodes[i].name, cm->node_why[i]);
-    if (perf_files(st, cm, lg) != 0)
+    if (perf_files(st, qg, cm, lg) != 0)
         goto out;
 
     HBC_LOGI(lg, "start convert to *.bin file....");

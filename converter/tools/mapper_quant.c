@@ -15,14 +15,19 @@
 #include "hbc/quant.h"
 #include "mapper_stages.h"
 
-/* optimization tokens: set_model_output_int8 asks for int8 model outputs; int16 outputs do not
- * exist in our integer operators. Returns 0 or -1 after an ERROR. */
-static int output_int8_of(const hbc_cfg *cfg, int *out, const hbc_logger *lg)
+/* optimization tokens: set_model_output_int8 asks for int8 model outputs, bias_correction for
+ * the refinement of weights and biases on the calibration data; int16 outputs do not exist in
+ * our integer operators. Returns 0 or -1 after an ERROR. */
+static int optimization_of(const hbc_cfg *cfg, int *out_int8, int *refine, const hbc_logger *lg)
 {
-    *out = 0;
+    *out_int8 = *refine = 0;
     for (int i = 0; i < cfg->optimization.n; i++) {
         if (cfg->optimization.v[i] == HBC_OPT_SET_MODEL_OUTPUT_INT8) {
-            *out = 1;
+            *out_int8 = 1;
+            continue;
+        }
+        if (cfg->optimization.v[i] == HBC_OPT_BIAS_CORRECTION) {
+            *refine = 1;
             continue;
         }
         HBC_LOGE(lg,
@@ -32,6 +37,38 @@ static int output_int8_of(const hbc_cfg *cfg, int *out, const hbc_logger *lg)
         return -1;
     }
     return 0;
+}
+
+/* bias_correction: hbc_quant_round_weights, then one pass of hbc_quant_bias_correct, on the
+ * calibration samples (docs/quantized-ops.md section 8). Without samples (calibration_type skip
+ * or load without cal_data_dir) a WARNING says it was not done. Returns 0 or -1 after an ERROR. */
+static int refine(const mapper_float *fl, const hbc_calset *cs, hbg_graph *qg, const hbc_logger *lg)
+{
+    const float *const **samples = NULL;
+    char err[1024];
+    int rc = -1;
+    if (cs->n_samples <= 0) {
+        HBC_LOGW(lg, "optimization bias_correction: no calibration samples; weights and biases "
+                     "are left as quantised");
+        return 0;
+    }
+    if (!(samples = calloc((size_t)cs->n_samples, sizeof *samples))) {
+        HBC_LOGE(lg, "quantisation: out of memory");
+        return -1;
+    }
+    for (int s = 0; s < cs->n_samples; s++)
+        samples[s] = (const float *const *)&cs->data[(size_t)s * (size_t)cs->n_inputs];
+    HBC_LOGI(lg, "Refining weights and biases on %d calibration samples (bias_correction).",
+             cs->n_samples);
+    if (hbc_quant_round_weights(fl->g, qg, cs->n_samples, samples, err, sizeof err) != HBG_OK ||
+        hbc_quant_bias_correct(fl->g, qg, 1, cs->n_samples, samples, err, sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "bias_correction failed: %s", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(samples);
+    return rc;
 }
 
 /* 1 when run_on_bpu or node_info ON BPU names node. */
@@ -90,14 +127,14 @@ static int find_float_nodes(const mapper_stage *st, const mapper_float *fl,
 }
 
 int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_table *tab,
-                    hbg_graph **qg, const hbc_logger *lg)
+                    const hbc_calset *cs, hbg_graph **qg, const hbc_logger *lg)
 {
     hbg_graph *g = fl->g;
     unsigned char *place = malloc((size_t)g->n_nodes + 1);
     const char **cpu = calloc((size_t)g->n_nodes + 1, sizeof *cpu);
     hbc_quant_opts opts = {.place = place, .n_place = g->n_nodes};
     char err[1024];
-    int rc = -1, n_cpu = 0;
+    int rc = -1, n_cpu = 0, refine_on = 0;
 
     *qg = NULL;
     if (!place || !cpu) {
@@ -109,7 +146,7 @@ int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_ta
                  g->n_nodes);
         goto out;
     }
-    if (output_int8_of(st->cfg, &opts.output_int8, lg) != 0)
+    if (optimization_of(st->cfg, &opts.output_int8, &refine_on, lg) != 0)
         goto out;
     HBC_LOGI(lg, "Start to quantize the model.");
     if (find_float_nodes(st, fl, tab, place, opts.output_int8, cpu, &n_cpu, qg, lg) != 0)
@@ -127,6 +164,8 @@ int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_ta
             goto out;
         }
     }
+    if (refine_on && refine(fl, cs, *qg, lg) != 0)
+        goto out;
     HBC_LOGI(lg, "End to quantize the model: %d nodes.", (*qg)->n_nodes);
     if (mapper_save_artifact(*qg, st, "quantized_model", lg) != 0)
         goto out;

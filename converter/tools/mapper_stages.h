@@ -23,9 +23,11 @@ int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_c
 /* Quantise fl->g with tab and the placement fl->bpu (BPU nodes must be quantised, CPU nodes
  * stay float) into *qg, and write <prefix>_quantized_model.onnx. BPU nodes that the quantizer
  * cannot run and that the config did not ask for on the BPU are first moved to the CPU (a
- * WARNING each; fl's placement is redone). Returns 0, or -1 after an ERROR. */
+ * WARNING each; fl's placement is redone). With optimization bias_correction, the weights and
+ * biases are then refined on the calibration samples cs (docs/quantized-ops.md section 8).
+ * Returns 0, or -1 after an ERROR. */
 int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_table *tab,
-                    hbg_graph **qg, const hbc_logger *lg);
+                    const hbc_calset *cs, hbg_graph **qg, const hbc_logger *lg);
 
 /* Compile the quantized graph qg (hbc_compile with the config's march and optimize_level) and
  * write <working_dir>/<prefix>.bin (temporary name + rename) with the conversion parameters, and

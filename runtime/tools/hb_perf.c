@@ -5,9 +5,10 @@
  *
  * For every model (or the ones -m names) it writes DIR/<model>/ (DIR defaults to hb_perf_result):
  * <model>.html and <model>.json for the whole model, <model>_subgraph_<k>.html and .json per BPU
- * subgraph, and prints the summary. --simulate also runs every BPU program on the simulator
- * (segments zero-filled, constants bound) and checks that the simulated counters equal the static
- * estimate; a difference is an error (exit 1).
+ * subgraph, and prints the summary. Per-layer rows come from the LAYER_MAP blobs (one per BPU
+ * program; files without them get the per-instruction-class breakdown only). --simulate also runs
+ * every BPU program on the simulator (segments zero-filled, constants bound) and checks that the
+ * simulated counters equal the static estimate; a difference is an error (exit 1).
  *
  * Exit: 0 success, 1 a model or file that cannot be read or a check that fails, 2 usage. */
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +21,7 @@
 
 #include "bpu/sim.h"
 #include "hb_bin/bin_reader.h"
+#include "hb_bin/layer_map.h"
 #include "perf_report.h"
 
 #define DEFAULT_DIR "hb_perf_result"
@@ -215,7 +217,7 @@ static int write_unit(const hbperf_model *pm, const char *dir, const char *base)
 static int perf_model(const hbbin_model *m, bpu_march_id march, const char *out_dir, int sim)
 {
     char dir[4096], fname[256];
-    int n = 0, rc = -1;
+    int n = 0, rc = -1, layers = 0;
     const hbbin_blob **progs = NULL;
     for (uint32_t i = 0; i < m->blob_count; i++)
         n += m->blobs[i].kind == HBBIN_SEC_BPU_PROGRAM;
@@ -243,11 +245,15 @@ static int perf_model(const hbbin_model *m, bpu_march_id march, const char *out_
         const hbbin_blob *cb = find_blob(m, HBBIN_SEC_CONSTANTS, id);
         char err[512];
         snprintf(s->name, sizeof s->name, "%s_subgraph_%u", fname, id);
+        const hbbin_blob *lb = hbbin_layer_map_blob(m, id);
         s->const_bytes = cb ? cb->size : 0;
-        if (hbperf_sub_estimate(b->data, (size_t)b->size, march, s, err, sizeof err) != 0) {
+        if (hbperf_sub_estimate(b->data, (size_t)b->size, march, s, err, sizeof err) != 0 ||
+            (lb && hbperf_sub_layers(s, b->data, (size_t)b->size, march, lb->data, (size_t)lb->size,
+                                     err, sizeof err) != 0)) {
             fprintf(stderr, "ERROR model %s: %s\n", m->name, err);
             goto out;
         }
+        layers += s->n_layers > 0;
         hbperf_model one = {.name = s->name, .march = march, .n_sub = 1, .sub = s};
         if (write_unit(&one, dir, s->name) != 0 || (sim && simulate(m, b, march, s) != 0))
             goto out;
@@ -279,13 +285,19 @@ static int perf_model(const hbbin_model *m, bpu_march_id march, const char *out_
            (unsigned long long)(2 * t.macs));
     printf("  MAC utilisation                              : %.2f%%\n",
            100.0 * hbperf_mac_utilisation(&t, march));
-    printf("bpu model don't have per-layer perf info: the compiler does not record which node "
-           "each instruction belongs to; %s/%s.html breaks the time down per instruction "
-           "class.\n",
-           dir, fname);
+    if (layers == n)
+        printf("Per-layer figures (%s/%s.json \"layer details\", %s/%s.html)\n", dir, fname, dir,
+               fname);
+    else
+        printf("bpu model don't have per-layer perf info: %d of %d BPU programs have no "
+               "LAYER_MAP (which node each instruction belongs to); %s/%s.html breaks the time "
+               "down per instruction class.\n",
+               n - layers, n, dir, fname);
     rc = 0;
 out:
     free((void *)progs);
+    for (int k = 0; k < n; k++)
+        hbperf_sub_free(&subs[k]);
     free(subs);
     return rc;
 }

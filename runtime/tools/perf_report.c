@@ -63,15 +63,17 @@ static void on_insn(void *user, const bpu_trace_event *ev)
     if (ev->index < 0 || (uint64_t)ev->index >= a->lm->insn_count)
         return; /* cannot happen for a loaded program; the event count check catches it */
     hbperf_layer *l = &a->rows[a->lm->insn_layer[ev->index]];
-    if (!l->insns || ev->start < l->start)
-        l->start = ev->start;
-    if (!l->insns || ev->end > l->end)
-        l->end = ev->end;
     l->insns++;
-    if (ev->queue < BPU_Q_COUNT)
+    if (ev->queue < BPU_Q_COUNT) {
+        if (!l->has_span || ev->start < l->start)
+            l->start = ev->start;
+        if (!l->has_span || ev->end > l->end)
+            l->end = ev->end;
+        l->has_span = 1;
         l->busy[ev->queue] += ev->end - ev->start;
-    else
+    } else {
         l->barrier_cycles += ev->end - ev->start;
+    }
     l->macs += ev->macs;
     if (ev->opcode == BPU_OP_LOAD)
         l->ddr_load_bytes += ev->ddr_bytes;
@@ -135,8 +137,9 @@ int hbperf_sub_layers(hbperf_sub *s, const uint8_t *program, size_t len, bpu_mar
     const bpu_counters *est = bpu_program_estimate(p);
     if (acc.events != bpu_program_size(p) || c.cycles != est->cycles || c.macs != est->macs ||
         c.ddr_load_bytes != est->ddr_load_bytes || c.ddr_store_bytes != est->ddr_store_bytes) {
-        fail(err, errlen, "%s: the traced schedule (%llu of %zu instructions, %llu cycles) "
-                          "differs from the static estimate (%llu cycles)",
+        fail(err, errlen,
+             "%s: the traced schedule (%llu of %zu instructions, %llu cycles) "
+             "differs from the static estimate (%llu cycles)",
              s->name, (unsigned long long)acc.events, bpu_program_size(p),
              (unsigned long long)c.cycles, (unsigned long long)est->cycles);
         goto out;
@@ -239,6 +242,59 @@ static void json_figures(FILE *f, const bpu_counters *c, bpu_march_id march, con
     fprintf(f, "%s\"SRAM peak bytes\": %llu", ind, (unsigned long long)c->sram_peak);
 }
 
+/* 1 when every subgraph has layer rows (a model without BPU subgraphs has none to miss). */
+static int has_layers(const hbperf_model *m)
+{
+    for (int i = 0; i < m->n_sub; i++)
+        if (m->sub[i].n_layers <= 0)
+            return 0;
+    return 1;
+}
+
+/* The layer rows of m as a JSON array. Spans are in cycles from the start of m's BPU work: the
+ * subgraphs run one after the other, so subgraph i's start at the sum of the cycles before it. */
+static void json_layers(FILE *f, const hbperf_model *m)
+{
+    uint64_t base = 0;
+    int first = 1;
+    fputc('[', f);
+    for (int i = 0; i < m->n_sub; i++) {
+        const hbperf_sub *s = &m->sub[i];
+        for (int l = 0; l < s->n_layers; l++) {
+            const hbperf_layer *r = &s->layers[l];
+            fprintf(f, "%s\n    {\"name\": ", first ? "" : ",");
+            json_str(f, r->name);
+            fprintf(f, ", \"op type\": ");
+            json_str(f, r->op_type);
+            fprintf(f, ", \"subgraph\": ");
+            json_str(f, s->name);
+            fprintf(f, ", \"instructions\": %llu,\n     ", (unsigned long long)r->insns);
+            if (r->has_span)
+                fprintf(f,
+                        "\"start cycle\": %llu, \"end cycle\": %llu, \"span (ms)\": %.6f,\n     ",
+                        (unsigned long long)(base + r->start), (unsigned long long)(base + r->end),
+                        hbperf_ms(r->end - r->start, m->march));
+            else
+                fprintf(f,
+                        "\"start cycle\": null, \"end cycle\": null, \"span (ms)\": null,\n     ");
+            fprintf(f, "\"busy cycles\": {");
+            for (int q = 0; q < BPU_Q_COUNT; q++)
+                fprintf(f, "%s\"%s\": %llu", q ? ", " : "", queue_names[q],
+                        (unsigned long long)r->busy[q]);
+            fprintf(f,
+                    "}, \"barrier cycles\": %llu, \"MACs\": %llu, \"BPU OPs\": %llu,\n"
+                    "     \"loaded bytes\": %llu, \"stored bytes\": %llu, \"DDR megabytes\": %.6f}",
+                    (unsigned long long)r->barrier_cycles, (unsigned long long)r->macs,
+                    (unsigned long long)(2 * r->macs), (unsigned long long)r->ddr_load_bytes,
+                    (unsigned long long)r->ddr_store_bytes,
+                    (double)(r->ddr_load_bytes + r->ddr_store_bytes) / MB);
+            first = 0;
+        }
+        base += s->est.cycles;
+    }
+    fprintf(f, "\n  ]");
+}
+
 static void write_json(FILE *f, const hbperf_model *m)
 {
     bpu_counters t;
@@ -250,9 +306,15 @@ static void write_json(FILE *f, const hbperf_model *m)
     fprintf(f, "    \"MAC per cycle\": %u,\n    \"BPU subgraphs\": %d,\n", ma->k_atom * ma->c_atom,
             m->n_sub);
     json_figures(f, &t, m->march, "    ");
-    fprintf(f, "\n  },\n  \"layer details\": null,\n  \"layer details note\": \"the compiler "
-               "does not record which node each instruction belongs to; see instruction "
-               "classes\",\n  \"subgraphs\": [");
+    if (has_layers(m)) {
+        fprintf(f, "\n  },\n  \"layer details\": ");
+        json_layers(f, m);
+        fprintf(f, ",\n  \"subgraphs\": [");
+    } else {
+        fprintf(f, "\n  },\n  \"layer details\": null,\n  \"layer details note\": \"the .bin has "
+                   "no LAYER_MAP (which node each instruction belongs to); see instruction "
+                   "classes\",\n  \"subgraphs\": [");
+    }
     for (int i = 0; i < m->n_sub; i++) {
         const hbperf_sub *s = &m->sub[i];
         fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
@@ -331,6 +393,104 @@ static void svg_bars(FILE *f, const char *title, int n, const char *const *label
     fprintf(f, "</svg>\n");
 }
 
+/* Spans of the layers on one time axis (cycles from the start of m's BPU work, as in the JSON):
+ * one row per layer, a bar from its first issue to its last retirement. */
+static void svg_spans(FILE *f, const hbperf_model *m, uint64_t total)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_sub; i++)
+        n += m->sub[i].n_layers;
+    fprintf(f,
+            "<h3>Latency span per layer</h3>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+            "width=\"%d\" height=\"%d\">\n",
+            BAR_LABEL_W + BAR_W + 160, n * BAR_ROW_H + 4);
+    uint64_t base = 0;
+    int row = 0;
+    for (int i = 0; i < m->n_sub; i++) {
+        for (int l = 0; l < m->sub[i].n_layers; l++, row++) {
+            const hbperf_layer *r = &m->sub[i].layers[l];
+            int y = row * BAR_ROW_H + 2;
+            double x0 = total ? (double)(base + r->start) / (double)total * BAR_W : 0.0;
+            double w =
+                total && r->has_span ? (double)(r->end - r->start) / (double)total * BAR_W : 0;
+            fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 14);
+            html_str(f, r->name);
+            fprintf(f,
+                    "</text><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+                    "fill=\"#2a9d8f\"/><text x=\"%d\" y=\"%d\" font-size=\"12\">%.4g ms</text>\n",
+                    BAR_LABEL_W + x0, y, w, BAR_ROW_H - 4, BAR_LABEL_W + BAR_W + 6, y + 14,
+                    r->has_span ? hbperf_ms(r->end - r->start, m->march) : 0.0);
+        }
+        base += m->sub[i].est.cycles;
+    }
+    fprintf(f, "</svg>\n");
+}
+
+/* The layer section of the page: span and DDR bars, then the table. */
+static int html_layers(FILE *f, const hbperf_model *m, const bpu_counters *t)
+{
+    int n = 0, k = 0;
+    for (int i = 0; i < m->n_sub; i++)
+        n += m->sub[i].n_layers;
+    const char **labels = malloc((n ? (size_t)n : 1) * sizeof *labels);
+    double *values = malloc((n ? (size_t)n : 1) * sizeof *values);
+    if (!labels || !values) {
+        free(labels);
+        free(values);
+        return -1;
+    }
+    fprintf(f, "<h2>Layers</h2>\n<p>Each instruction belongs to the graph node the compiler "
+               "emitted it for (weight loads prefetched during the previous node included). A "
+               "layer's span runs from the issue of its first LOAD/EXEC/STORE instruction to the "
+               "retirement of its last one (its closing barrier, which waits for every queue, is "
+               "left out); spans of neighbours overlap where the queues run in parallel. MACs, "
+               "DDR bytes and busy cycles add up to the totals.</p>\n");
+    svg_spans(f, m, t->cycles);
+    for (int i = 0; i < m->n_sub; i++)
+        for (int l = 0; l < m->sub[i].n_layers; l++, k++) {
+            labels[k] = m->sub[i].layers[l].name;
+            values[k] =
+                (double)(m->sub[i].layers[l].ddr_load_bytes + m->sub[i].layers[l].ddr_store_bytes) /
+                MB;
+        }
+    svg_bars(f, "DDR traffic per layer", n, labels, values, "MB", "#e76f51");
+    fprintf(f, "<table>\n<tr><th>Layer</th><th>Op type</th><th>Subgraph</th><th>Instructions"
+               "</th><th>Start cycle</th><th>End cycle</th><th>Span (ms)</th><th>LOAD busy</th>"
+               "<th>EXEC busy</th><th>STORE busy</th><th>MACs</th><th>Loaded bytes</th>"
+               "<th>Stored bytes</th></tr>\n");
+    uint64_t base = 0;
+    for (int i = 0; i < m->n_sub; i++) {
+        for (int l = 0; l < m->sub[i].n_layers; l++) {
+            const hbperf_layer *r = &m->sub[i].layers[l];
+            fprintf(f, "<tr><td>");
+            html_str(f, r->name);
+            fprintf(f, "</td><td>");
+            html_str(f, r->op_type);
+            fprintf(f, "</td><td>");
+            html_str(f, m->sub[i].name);
+            fprintf(f, "</td><td>%llu</td>", (unsigned long long)r->insns);
+            if (r->has_span)
+                fprintf(f, "<td>%llu</td><td>%llu</td><td>%.6f</td>",
+                        (unsigned long long)(base + r->start), (unsigned long long)(base + r->end),
+                        hbperf_ms(r->end - r->start, m->march));
+            else
+                fprintf(f, "<td>-</td><td>-</td><td>-</td>");
+            fprintf(f,
+                    "<td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td>"
+                    "<td>%llu</td></tr>\n",
+                    (unsigned long long)r->busy[BPU_Q_LOAD],
+                    (unsigned long long)r->busy[BPU_Q_EXEC],
+                    (unsigned long long)r->busy[BPU_Q_STORE], (unsigned long long)r->macs,
+                    (unsigned long long)r->ddr_load_bytes, (unsigned long long)r->ddr_store_bytes);
+        }
+        base += m->sub[i].est.cycles;
+    }
+    fprintf(f, "</table>\n");
+    free(labels);
+    free(values);
+    return 0;
+}
+
 static int write_html(FILE *f, const hbperf_model *m)
 {
     bpu_counters t;
@@ -397,10 +557,14 @@ static int write_html(FILE *f, const hbperf_model *m)
         labels[n] = bpu_op_name((uint32_t)o);
         values[n++] = hbperf_ms(t.op_cycles[o], m->march);
     }
-    fprintf(f, "<h2>Instruction classes</h2>\n<p>Layer Details: the compiler does not record "
-               "which graph node each instruction belongs to, so time is shown per instruction "
-               "class. Busy time of the classes overlaps (LOAD, EXEC and STORE queues run in "
-               "parallel); the latency is the critical path.</p>\n");
+    if (has_layers(m) && html_layers(f, m, &t) != 0)
+        goto out;
+    fprintf(f,
+            "<h2>Instruction classes</h2>\n<p>%sBusy time of the classes overlaps (LOAD, EXEC "
+            "and STORE queues run in parallel); the latency is the critical path.</p>\n",
+            has_layers(m) ? ""
+                          : "Layer Details: the .bin has no LAYER_MAP (which graph node each "
+                            "instruction belongs to), so time is shown per instruction class. ");
     svg_bars(f, "Busy time per instruction class", n, labels, values, "ms", "#264653");
     labels[0] = "loaded";
     values[0] = (double)t.ddr_load_bytes / MB;

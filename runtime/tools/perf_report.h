@@ -24,12 +24,15 @@
 /* One layer (graph node) of a BPU subgraph: the instructions the compiler emitted for it, in the
  * static schedule. Busy cycles and byte counts add up over the layers to the subgraph's. */
 typedef struct hbperf_layer {
-    const char *name;    /* graph node name (points into the sub's layer_text) */
-    const char *op_type; /* its op type */
-    uint64_t insns;      /* instructions attributed to it (0: no code, e.g. a Flatten) */
+    const char *name;           /* graph node name (points into the sub's layer_text) */
+    const char *op_type;        /* its op type */
+    uint64_t insns;             /* instructions attributed to it (0: no code, e.g. a Flatten) */
     uint64_t busy[BPU_Q_COUNT]; /* busy cycles on the LOAD, EXEC, STORE queues */
-    uint64_t start, end;        /* cycles from program start: first issue, last retirement (its
-                                   span; spans of neighbours overlap where queues run in parallel) */
+    int has_span;               /* 1 when it has LOAD/EXEC/STORE instructions (start, end valid) */
+    uint64_t start, end;        /* cycles from program start: first issue and last retirement of
+                                   those instructions (its span; barriers, which wait for every
+                                   queue, are left out; spans of neighbours overlap where queues
+                                   run in parallel) */
     uint64_t barrier_cycles;    /* cycles of its SYNC / END barriers (not in any queue) */
     uint64_t macs;              /* CONV multiply-accumulates */
     uint64_t ddr_load_bytes, ddr_store_bytes;
@@ -83,8 +86,8 @@ double hbperf_mac_utilisation(const bpu_counters *c, bpu_march_id march);
 /* Write m's JSON (docs/hb_perf.md: summary, layer details, subgraphs, instruction classes) /
  * HTML page (the summary, inline SVG bars of latency per subgraph and per instruction class and
  * of DDR bytes per subgraph, the subgraph table, and when every subgraph has layer rows the
- * layer table with bars of each layer's span and DDR bytes) to path through a temporary file renamed when complete.
- * Returns 0, or -1 with a message naming path. */
+ * layer table with bars of each layer's span and DDR bytes) to path through a temporary file
+ * renamed when complete. Returns 0, or -1 with a message naming path. */
 int hbperf_write_json(const hbperf_model *m, const char *path, char *err, size_t errlen);
 int hbperf_write_html(const hbperf_model *m, const char *path, char *err, size_t errlen);
 

@@ -293,10 +293,10 @@ static bpu_status exec_insn(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
         return BPU_OK;
     }
     case BPU_OP_RESIZE:
-        bpu_ref_resize(&in->u.resize, in->flags, s->sram);
+        s->k->resize(&in->u.resize, in->flags, s->sram);
         return BPU_OK;
     case BPU_OP_LUT:
-        bpu_ref_lut(&in->u.lut, s->sram);
+        s->k->lut(&in->u.lut, s->sram);
         return BPU_OK;
     case BPU_OP_REQUANT: {
         const bpu_requant_op *q = &in->u.requant;
@@ -305,7 +305,7 @@ static bpu_status exec_insn(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
             read_mult(s, in, index, q->param, n, BPU_RQ_BYTES, 0, s->mult, s->shift, err);
         if (st)
             return st;
-        bpu_ref_requant_insn(q, in->flags, s->sram, s->mult, s->shift);
+        s->k->requant_insn(q, in->flags, s->sram, s->mult, s->shift);
         return BPU_OK;
     }
     case BPU_OP_COPY:
@@ -355,8 +355,9 @@ bpu_status bpu_sim_create(bpu_march_id march, const bpu_kernels *kernels, bpu_si
         goto nomem;
     s->march = march;
     s->m = m;
-    if (kernels && (!kernels->conv || !kernels->dwconv || !kernels->requant || !kernels->ewise ||
-                    !kernels->pool)) {
+    if (kernels &&
+        (!kernels->conv || !kernels->dwconv || !kernels->requant || !kernels->ewise ||
+         !kernels->pool || !kernels->lut || !kernels->resize || !kernels->requant_insn)) {
         if (err) {
             err->insn = -1;
             snprintf(err->msg, sizeof(err->msg),

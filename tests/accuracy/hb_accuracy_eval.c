@@ -624,8 +624,15 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
     }
     if (fake_quant(g, &tab, d, ref, r) != 0)
         goto out;
-    if (first)
+    if (first) {
         print_cpu_nodes(qg);
+        if (o->round_w || o->bias_passes)
+            printf("\nRefined on the %d calibration samples after hbc_quantize:%s%s.\n", d->n_cal,
+                   o->round_w ? " weight rounding (hbc_quant_round_weights)" : "",
+                   !o->bias_passes ? ""
+                   : o->round_w    ? ", then bias correction (hbc_quant_bias_correct)"
+                                   : " bias correction (hbc_quant_bias_correct)");
+    }
     if (hbc_qexec_create(qg, &qe) != HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: %s: %s\n", m->name, qg->err);
         goto out;

@@ -7,7 +7,7 @@
 # Data: HB_PHOTOS (default ../shared/data/photos beside the repository): its *.jpg and *.png sorted by name (C
 # locale); every third one (the 3rd, 6th, ...) is held out for evaluation, the others calibrate.
 # HB_FMNIST (default /usr/share/datasets/fashion-mnist, Debian package dataset-fashion-mnist).
-# Takes about 10 minutes on one core.
+# Takes about 15 minutes on one core.
 set -euo pipefail
 export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,7 +35,7 @@ section() {
   local title=$1
   shift 2
   { echo; echo "### $title"; echo; echo '```'
-    echo "hb_accuracy_eval $(echo "$@" | sed "s#$ROOT/##g; s#$PHOTOS/##g")"; echo '```'; echo
+    echo "hb_accuracy_eval $(echo "$@" | sed "s#$PHOTOS/##g; s#$ROOT/##g")"; echo '```'; echo
   } >> "$OUT.sec"
   "$EVAL" "$@" 2>&1 | grep -v '^WARNING calibration_type skip' >> "$OUT.sec"
 }
@@ -68,19 +68,28 @@ section "fastestdet, default, every supported node on the BPU (--bpu-tail)" -- \
   "$M/onnx/fastestdet.onnx" --kind fastestdet --method default --bpu-tail $(photos)
 section "mobilenet_v1_0.75_192, default, every supported node on the BPU (--bpu-tail)" -- \
   "$M/onnx/mobilenet_v1_0.75_192.onnx" --kind mobilenet --method default --bpu-tail $(photos)
-section "mobilenet_v1_0.75_192, with bias correction (--bias-corr)" -- \
-  "$M/onnx/mobilenet_v1_0.75_192.onnx" --kind mobilenet --method default --method mix \
-  --bias-corr $(photos)
-section "cifar10_quick, default, with bias correction (--bias-corr)" -- \
+# The refinement of the quantized weights and biases on the calibration photos
+# (docs/quantized-ops.md section 8), every method, and each of its two steps alone.
+REF=(--round-weights --bias-corr)
+section "mobilenet_v1_0.75_192, refined (--round-weights --bias-corr)" -- \
+  "$M/onnx/mobilenet_v1_0.75_192.onnx" --kind mobilenet "${REF[@]}" $(photos)
+section "yunet_n_320_320, refined (--round-weights --bias-corr)" -- \
+  "$M/onnx/yunet_n_320_320.onnx" --kind yunet "${REF[@]}" $(photos)
+section "fastestdet, refined (--round-weights --bias-corr)" -- \
+  "$M/onnx/fastestdet.onnx" --kind fastestdet "${REF[@]}" $(photos)
+section "cifar10_quick, refined (--round-weights --bias-corr)" -- \
   "$M/caffe/cifar10_quick/cifar10_quick.prototxt" \
-  "$M/caffe/cifar10_quick/cifar10_quick_iter_5000.caffemodel" --kind cifar10 --method default \
-  --bias-corr $(photos)
-section "yunet_n_320_320, default, with bias correction (--bias-corr)" -- \
-  "$M/onnx/yunet_n_320_320.onnx" --kind yunet --method default --bias-corr $(photos)
-section "fastestdet, default, with bias correction (--bias-corr)" -- \
-  "$M/onnx/fastestdet.onnx" --kind fastestdet --method default --bias-corr $(photos)
-section "Fashion-MNIST CNN, default, with bias correction (--bias-corr)" -- \
-  "$M/fmnist/fmnist_cnn.onnx" --fmnist-idx "$FMNIST" --n-calib 100 --method default --bias-corr
+  "$M/caffe/cifar10_quick/cifar10_quick_iter_5000.caffemodel" --kind cifar10 "${REF[@]}" $(photos)
+section "Fashion-MNIST CNN, refined (--round-weights --bias-corr)" -- \
+  "$M/fmnist/fmnist_cnn.onnx" --fmnist-idx "$FMNIST" --n-calib 100 "${REF[@]}"
+for step in --bias-corr --round-weights; do
+  section "mobilenet_v1_0.75_192, default, $step only" -- \
+    "$M/onnx/mobilenet_v1_0.75_192.onnx" --kind mobilenet --method default $step $(photos)
+  section "yunet_n_320_320, default, $step only" -- \
+    "$M/onnx/yunet_n_320_320.onnx" --kind yunet --method default $step $(photos)
+  section "fastestdet, default, $step only" -- \
+    "$M/onnx/fastestdet.onnx" --kind fastestdet --method default $step $(photos)
+done
 
 # Replace the lines between the markers, then rename over the document.
 awk -v sec="$OUT.sec" '

@@ -7,7 +7,8 @@
  * run band by band as the executor calls them (simulator/sim/exec.c: bands of whole output rows of
  * at most BAND_ELEMS int32 accumulators, requantised right after each band), so the accumulators
  * stay in cache as they do in the simulator. "x/ref" is the variant's conv speed over ref's. Then
- * the vector kernels (LUT, RESIZE, REQUANT) of every variant on a 56x56x128 tile.
+ * the vector kernels (LUT, RESIZE, REQUANT, EWISE MUL, POOL AVG) of every variant on a 56x56x128
+ * tile.
  *   bench_bpu_conv [seconds per measurement, default 0.05] [only shapes whose name contains this]
  */
 #include <stdint.h>
@@ -129,9 +130,9 @@ static int32_t rnd(uint64_t *s)
 }
 
 /* The vector kernels of every variant on one 56x56x128 tile (a MobileNet activation) in a
- * private SRAM image: LUT, RESIZE bilinear (to 2x in each direction, as an FPN upsample) and
- * REQUANT (int32 per-channel and int8 per-tensor sources), as output bytes per ns and speed-up
- * over ref. */
+ * private SRAM image: LUT, RESIZE bilinear (to 2x in each direction, as an FPN upsample),
+ * REQUANT (int32 per-channel and int8 per-tensor sources), EWISE MUL and POOL AVG 3x3 stride 2, as
+ * output bytes per ns and speed-up over ref. */
 #define VB_H    56
 #define VB_C    128
 #define VB_SRAM (VB_H * VB_H * VB_C * 4 * 2 + 4 * VB_H * VB_H * VB_C + 4096)
@@ -154,11 +155,20 @@ static void bench_vector(double secs)
                         VB_C, row, 2 * row, 1u << 15, 1u << 15, -(1 << 14), -(1 << 14)};
     bpu_requant_op rq32 = {a, b, 0, VB_H, VB_H, VB_C, 4 * VB_C, VB_C, -128, 127, 4 * row, row};
     bpu_requant_op rq8 = {a, b, 0, VB_H, VB_H, VB_C, VB_C, VB_C, -128, 127, row, row};
-    static const char *names[] = {"lut", "resize bilinear", "requant s32 per-ch",
-                                  "requant s8 per-tensor"};
-    double bytes[] = {big, 4.0 * big, big, big};
+    bpu_ewise_op mul = {a,    a + big, b,  VB_H, VB_H, VB_C, -128,        127, VB_C,
+                        VB_C, VB_C,    30, row,  row,  row,  0x50000000u, 0};
+    /* 3x3 stride 2 average, padding 1 on every side (windows of 4, 6 and 9) */
+    bpu_pool_op pool = {a, b, 0, VB_H, VB_H, VB_C, VB_H / 2, VB_H / 2, 3,    3,   2,
+                        2, 1, 1, 1,    1,    -128, 127,      VB_C,     VB_C, row, row / 2};
+    int32_t pm[9], ps[9];
+    for (int i = 0; i < 9; i++)
+        pm[i] = 0x40000000 + i * 0x1000000, ps[i] = 30 + i % 3;
+    static const char *names[] = {
+        "lut",       "resize bilinear", "requant s32 per-ch", "requant s8 per-tensor",
+        "ewise mul", "pool avg 3x3 s2"};
+    double bytes[] = {big, 4.0 * big, big, big, big, big / 4.0};
     printf("%-24s %-11s %9s %8s\n", "vector kernel", "variant", "B/ns", "x/ref");
-    for (int kind = 0; kind < 4; kind++) {
+    for (int kind = 0; kind < 6; kind++) {
         double ref = 0.0;
         for (int v = 0; v < BPU_ISA_COUNT; v++) {
             const bpu_kernels *k = NULL;
@@ -174,8 +184,12 @@ static void bench_vector(double secs)
                     k->resize(&rs, BPU_RESIZE_BILINEAR, sram);
                 else if (kind == 2)
                     k->requant_insn(&rq32, BPU_RQ_SRC_S32 | BPU_RQ_PER_CHANNEL, sram, mult, shift);
-                else
+                else if (kind == 3)
                     k->requant_insn(&rq8, 0, sram, mult, shift);
+                else if (kind == 4)
+                    k->ewise(&mul, BPU_EW_MUL, sram);
+                else
+                    k->pool(&pool, BPU_POOL_AVG, sram, pm, ps);
                 double t = now() - t0;
                 best = t < best ? t : best;
                 reps++;

@@ -2,11 +2,13 @@
 # Image inputs through hb_mapper makertbin (tests/e2e/CMakeLists.txt, label e2e): the Caffe
 # cifar10_quick (trained on BGR) converted with input_type_rt nv12 (bayes-e), rgb (bernoulli2,
 # input_layout_rt left to its default NHWC) and bgr (bayes-e, input_layout_rt NCHW), and the
-# Fashion-MNIST CNN with gray (bayes-e); calibration from the photos of tests/data/prep/photos
+# Fashion-MNIST CNN with gray (bayes-e), and cifar10_quick with nv12 and input_source resizer
+# (bayes-e); calibration from the photos of tests/data/prep/photos
 # with preprocess_on. For each:
 #  - makertbin exits 0 and says the .bin takes the image;
 #  - hb_model_info shows the PREPROCESS record, the image type in `model input types` and the
-#    config's default input source (pyramid for nv12 and gray, DDR for rgb and bgr);
+#    config's default input source (pyramid for nv12 and gray, DDR for rgb and bgr), or the
+#    resizer when the config gives it;
 #  - hb_verifier --random: libdnn reports the uint8 image (its tensorType, layout, shape and byte
 #    size, as hbDNNGetInputTensorProperties gives them) and the .bin fed random pixels equals the
 #    quantized ONNX fed pixel - 128 (NV12 chroma replicated over 2x2) bit for bit on every run;
@@ -59,6 +61,7 @@ convert() {
     echo "compiler_parameters:"
     echo "  compile_mode: 'latency'"
     echo "  optimize_level: 'O3'"
+    [ -n "${SOURCE:-}" ] && echo "  input_source: {data: '$SOURCE'}"
   } >"$1/config.yaml"
   (cd "$1" && "$mapper" makertbin -c config.yaml --model-type $mtype >console.txt 2>&1) ||
     fail "$1: makertbin failed: $(tail -n 5 "$1/console.txt")"
@@ -105,4 +108,10 @@ convert bgr bayes-e bgr NCHW
 check bgr bgr HB_DNN_IMG_TYPE_BGR "NCHW (1,3,32,32), 3072" 3 prob DDR
 convert gray bayes-e gray
 check gray gray HB_DNN_IMG_TYPE_Y "NCHW (1,1,28,28), 784" 3 logits PYRAMID
+# input_source resizer (the models of hbDNNRoiInfer, SOURCE set for convert): recorded in the .bin
+# and shown by hb_model_info; hbDNNInfer still takes a frame of the model's size.
+SOURCE=resizer convert resizer bayes-e nv12
+check resizer nv12 HB_DNN_IMG_TYPE_NV12 "NCHW (1,3,32,32), 1536" 3 prob RESIZER
+grep -qF "compiler_parameters.input_source[input #1]: resizer" resizer/info.txt ||
+  fail "resizer: hb_model_info lacks the input_source parameter: $(cat resizer/info.txt)"
 echo "makertbin_image.sh: all checks passed"

@@ -20,8 +20,9 @@
 #     --negative-caltype T, the quantized model of a second calibration (type T, a different model)
 #     must be reported as different (exit 1); hb_perf --simulate must find every program's
 #     simulated counters equal to the static estimate, its JSON latency must be cycles / clock,
-#     ceil(cycles / MHz) must equal the simulated time libdnn reports through hb_verifier, and its
-#     per-subgraph JSON must equal the one makertbin wrote; hb_model_info must show the march, the
+#     ceil(cycles / MHz) must equal the simulated time libdnn reports through hb_verifier, its
+#     per-subgraph JSON must equal the one makertbin wrote, and its per-layer rows must add up to
+#     the totals with one row per BPU node (tests/tools/check_perf_layers.sh); hb_model_info must show the march, the
 #     input name and shape, the recorded config keys, and --disasm one line per instruction.
 #
 #   makertbin_e2e.sh --mapper HB_MAPPER --run HB_ONNX_RUN --prep HB_EVAL_PREPROCESS --out DIR
@@ -263,9 +264,15 @@ if [ -n "$verifier" ]; then
   for ((k = 0; k < nsub; k++)); do
     cmp -s "perf/$prefix/${prefix}_subgraph_$k.json" "$wd/${prefix}_subgraph_$k.json" ||
       fail "hb_perf and makertbin differ on ${prefix}_subgraph_$k.json"
-    n=$(sed -n 's/.*"instructions": \([0-9]*\),.*/\1/p' "$wd/${prefix}_subgraph_$k.json")
+    n=$(sed -n 's/.*"instructions": \([0-9]*\), "constant bytes".*/\1/p' \
+      "$wd/${prefix}_subgraph_$k.json")
     ninsn=$((ninsn + n))
   done
+  # per-layer rows (LAYER_MAP): they add up to the totals, one per BPU node of the compile log
+  nnodes=$(sed -n "s/^INFO Compile submodel: ${prefix}_subgraph_[0-9]* (\([0-9]*\) nodes)\$/\1/p" \
+    good/console.txt | awk '{ s += $1 } END { print s + 0 }')
+  bash "$(dirname "${BASH_SOURCE[0]}")/../tools/check_perf_layers.sh" "$pj" "$nnodes" "$ninsn" ||
+    fail "hb_perf per-layer rows"
 
   "$minfo" "$bin" >info.txt 2>&1 || fail "hb_model_info: $(cat info.txt)"
   march=$(sed -n "s/^ *march: '\(.*\)'/\1/p" good/config.yaml)

@@ -7,6 +7,11 @@
 #    HTML must hold the summary and the SVG bars;
 #  - hb_model_info must show the march, the input and output records and the recorded config
 #    keys, and --disasm one line per instruction of the programs (the count hb_perf reports);
+#  - that .bin has no LAYER_MAP: "layer details" must be null and hb_perf must say so;
+#  - ok-makertbin_cifar10_quick_layers.bin (the same conversion, with LAYER_MAP blobs): hb_perf
+#    must give per-layer rows whose MACs, DDR bytes and busy cycles add up to the totals
+#    (check_perf_layers.sh), one row per BPU node and the instructions --disasm prints, and the
+#    HTML must hold the per-layer bars; hb_model_info must list the LAYER_MAP blob;
 #  - bad input: a truncated copy, a file that is not a .bin, an unknown -m model, a bad option.
 #
 #   bin_tools.sh HB_PERF HB_MODEL_INFO CORPUS_DIR OUT_DIR
@@ -19,6 +24,8 @@ fail() {
 
 perf=$1 info=$2 corpus=$3 out=$4
 bin=$corpus/ok-makertbin_cifar10_quick.bin
+lbin=$corpus/ok-makertbin_cifar10_quick_layers.bin
+here=$(cd "$(dirname "$0")" && pwd)
 trunc=$corpus/truncated-makertbin_cifar10_quick_4096.bin
 rm -rf "$out" && mkdir -p "$out" && cd "$out" || fail "cannot create $out"
 
@@ -41,6 +48,26 @@ for want in "Model Performance Summary" "<svg" "Busy time per instruction class"
   grep -q -- "$want" perf/cifar10_quick/cifar10_quick.html || fail "HTML lacks '$want'"
 done
 ninsn=$(sed -n 's/.*"instructions": \([0-9]*\),.*/\1/p' "$pj")
+grep -q '"layer details": null,' "$pj" || fail "$pj: layer details of a .bin without LAYER_MAP"
+grep -q "1 of 1 BPU programs have no LAYER_MAP" perf.txt || fail "hb_perf did not say why"
+
+# ---- per-layer rows from LAYER_MAP -------------------------------------------------------------
+"$perf" --simulate -o lperf "$lbin" >lperf.txt 2>&1 || fail "hb_perf: $(cat lperf.txt)"
+cat lperf.txt
+"$info" --disasm "$lbin" >ldisasm.txt 2>&1 || fail "hb_model_info --disasm: $(cat ldisasm.txt)"
+lnd=$(grep -Ec '^  \[ *[0-9]+\] [a-z]+' ldisasm.txt)
+# cifar10_quick: 10 BPU nodes (the makertbin log: "Compile submodel: cifar10_quick_subgraph_0
+# (10 nodes)")
+for j in lperf/cifar10_quick/cifar10_quick.json lperf/cifar10_quick/cifar10_quick_subgraph_0.json; do
+  bash "$here/check_perf_layers.sh" "$j" 10 "$lnd" || fail "per-layer rows of $j"
+done
+for want in "Latency span per layer" "DDR traffic per layer" "<th>Layer</th><th>Op type</th>"; do
+  grep -q -- "$want" lperf/cifar10_quick/cifar10_quick.html || fail "HTML lacks '$want'"
+done
+grep -Eq '"name": "[^"]+", "op type": "Conv", "subgraph": "cifar10_quick_subgraph_0"' \
+  lperf/cifar10_quick/cifar10_quick.json || fail "no Conv layer row"
+"$info" "$lbin" >linfo.txt 2>&1 || fail "hb_model_info: $(cat linfo.txt)"
+grep -Eq '^  LAYER_MAP +0: [0-9]+ bytes$' linfo.txt || fail "hb_model_info lacks the LAYER_MAP blob"
 
 "$info" "$bin" >info.txt 2>&1 || fail "hb_model_info: $(cat info.txt)"
 for want in "^BPU march +: bernoulli2$" "^---------input info : data ---------$" \

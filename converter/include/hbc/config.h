@@ -183,7 +183,8 @@ typedef enum hbc_node_type {
 /* calibration_parameters.optimization tokens. */
 typedef enum hbc_optimization {
     HBC_OPT_SET_MODEL_OUTPUT_INT8,
-    HBC_OPT_SET_MODEL_OUTPUT_INT16
+    HBC_OPT_SET_MODEL_OUTPUT_INT16,
+    HBC_OPT_BIAS_CORRECTION /* refine weights and biases on the calibration data */
 } hbc_optimization;
 typedef enum hbc_debug_mode { HBC_DEBUG_NONE, HBC_DEBUG_DUMP_CALIBRATION_DATA } hbc_debug_mode;
 typedef enum hbc_node_on { HBC_ON_NONE, HBC_ON_BPU, HBC_ON_CPU } hbc_node_on;
@@ -251,6 +252,8 @@ typedef struct hbc_cfg_input {
     char *cal_data_dir;              /* resolved; NULL when not given */
     hbc_cal_data_type cal_data_type; /* given, or inferred from the folder name; NONE: no dir */
     hbc_input_source source;         /* given in input_source, or the default for type_rt */
+    char *source_input; /* input_source's input name when input_name is not given (single-input
+                           models: checked against the model's input by hb_mapper), else NULL */
 } hbc_cfg_input;
 
 typedef struct hbc_cfg {

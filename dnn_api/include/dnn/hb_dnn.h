@@ -253,8 +253,11 @@ int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hb
                    hbDNNHandle_t dnnHandle, hbDNNInferCtrlParam *inferCtrlParam);
 
 /* Inference of a model compiled with `input_source: resizer`: `rois` (roiCount = batch x resizer
- * input count) select regions of the inputs; inputs of batch i are input[i*inputCount ..
- * (i+1)*inputCount - 1]. */
+ * input count, batch 1..255) select regions of the inputs; inputs of batch i are
+ * input[i*inputCount .. (i+1)*inputCount - 1], its rois rois[i*resizerCount ..
+ * (i+1)*resizerCount - 1]. A resizer input's tensor is a whole Y or NV12 frame of any size; each
+ * roi is resized to the model's input size. Each output buffer holds the batch's results one
+ * after the other (docs/runtime-api.md gives the rules and limits). */
 int32_t hbDNNRoiInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hbDNNTensor *input,
                       hbDNNRoi *rois, int32_t roiCount, hbDNNHandle_t dnnHandle,
                       hbDNNInferCtrlParam *inferCtrlParam);

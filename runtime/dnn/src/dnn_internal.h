@@ -71,14 +71,23 @@ void hb_registry_unlock(void);
 hb_model *hb_model_lookup(const void *h);
 hb_packed *hb_packed_lookup(const void *h);
 
-/* Run one inference of model m on worker `worker` with the user tensors. Returns 0 or an
- * hbDNNStatus code (message logged); the modelled counters of its BPU steps are added to *stats. */
+/* Run one inference of model m on worker `worker` with the user tensors. rois: NULL (hbDNNInfer),
+ * or one roi per resizer input in input order (hbDNNRoiInfer: those inputs are whole frames,
+ * roi_input.h). Returns 0 or an hbDNNStatus code (message logged); the modelled counters of its
+ * BPU steps are added to *stats. */
 int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const hbDNNTensor *outputs,
-                     hb_bpu_stats *stats);
+                     const hbDNNRoi *rois, hb_bpu_stats *stats);
 
-/* Check user tensors against the model before a task is queued (sizes, types, buffers). */
+/* Check user tensors against the model before a task is queued (sizes, types, buffers):
+ * hbDNNInfer's inputs and outputs. */
 int32_t hb_model_check_tensors(const hb_model *m, const hbDNNTensor *inputs,
                                const hbDNNTensor *outputs);
+/* The inputs of one inference; rois as for hb_model_run. */
+int32_t hb_model_check_inputs(const hb_model *m, const hbDNNTensor *inputs, const hbDNNRoi *rois);
+/* The outputs, each buffer holding `batch` consecutive results of hb_model_output_need bytes. */
+int32_t hb_model_check_outputs(const hb_model *m, const hbDNNTensor *outputs, uint32_t batch);
+/* Bytes one result of output k takes in user tensor u (aligned or dense, by its alignedShape). */
+uint64_t hb_model_output_need(const hb_model *m, const hbDNNTensor *u, uint32_t k);
 
 /* Create the context of `worker` now if it does not exist (at load for worker 0, which also
  * validates the CPU subgraphs; lazily by each worker otherwise). */

@@ -11,6 +11,7 @@
 #include "hbg/exec.h"
 #include "hbg/serialize.h"
 #include "mem_registry.h"
+#include "roi_input.h"
 
 typedef struct hb_cpu_step {
     hbg_graph *g;
@@ -25,6 +26,7 @@ typedef struct hb_ctx {
     int32_t (*ustr)[8]; /* per model input, then output: byte strides of its valid dims */
     uint64_t *need;     /* per model input, then output: bytes of the user's tensor */
     float **imgf;       /* per model input: the converted image (image inputs), else NULL */
+    uint8_t **rsz;      /* per model input: the resized roi (resizer inputs), else NULL */
 } hb_ctx;
 
 static void ctx_free(const hb_model *m, hb_ctx *c)
@@ -47,6 +49,9 @@ static void ctx_free(const hb_model *m, hb_ctx *c)
     for (uint32_t i = 0; c->imgf && i < m->bin->input_count; i++)
         free(c->imgf[i]);
     free(c->imgf);
+    for (uint32_t i = 0; c->rsz && i < m->bin->input_count; i++)
+        free(c->rsz[i]);
+    free(c->rsz);
     free(c);
 }
 
@@ -127,7 +132,8 @@ static int32_t ctx_create(const hb_model *m, hb_ctx **out)
         !(c->cpu = calloc(s->n_steps, sizeof *c->cpu)) ||
         !(c->user = calloc(nio, sizeof *c->user)) || !(c->ustr = calloc(nio, sizeof *c->ustr)) ||
         !(c->need = calloc(nio, sizeof *c->need)) ||
-        !(c->imgf = calloc(m->bin->input_count, sizeof *c->imgf))) {
+        !(c->imgf = calloc(m->bin->input_count, sizeof *c->imgf)) ||
+        !(c->rsz = calloc(m->bin->input_count, sizeof *c->rsz))) {
         rc = hb_dnn_fail(rc, "model '%s': out of memory creating a context", m->bin->name);
         goto fail;
     }
@@ -145,6 +151,12 @@ static int32_t ctx_create(const hb_model *m, hb_ctx **out)
         const hb_img *im = &m->img[i];
         if (im->type >= 0 &&
             !(c->imgf[i] = malloc((size_t)im->n * im->c * im->h * im->w * sizeof(float)))) {
+            rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "model '%s': out of memory", m->bin->name);
+            goto fail;
+        }
+        /* hbDNNRoiInfer's resized roi: one model-size image per context, so runs allocate
+         * nothing */
+        if (im->type >= 0 && hb_roi_is_resizer(m->bin, i) && !(c->rsz[i] = malloc(im->bytes))) {
             rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "model '%s': out of memory", m->bin->name);
             goto fail;
         }
@@ -229,20 +241,63 @@ static int32_t user_layout(const hbbin_tensor *r, const hbDNNTensor *u, const ch
     return 0;
 }
 
-int32_t hb_model_check_tensors(const hb_model *m, const hbDNNTensor *inputs,
-                               const hbDNNTensor *outputs)
+uint64_t hb_model_output_need(const hb_model *m, const hbDNNTensor *u, uint32_t k)
+{
+    const hbbin_tensor *r = &m->bin->outputs[k];
+    if (same_dims(&u->properties.alignedShape, r->aligned_dims, r->aligned_ndim))
+        return r->aligned_byte_size;
+    uint64_t n = hb_sched_dtype_size(r->data_type);
+    for (uint32_t d = 0; d < r->valid_ndim; d++)
+        n *= (uint64_t)r->valid_dims[d];
+    return n;
+}
+
+int32_t hb_model_check_inputs(const hb_model *m, const hbDNNTensor *inputs, const hbDNNRoi *rois)
 {
     int32_t st[8];
     uint64_t need;
     int32_t rc = 0;
     hb_img_src src;
-    for (uint32_t i = 0; i < m->bin->input_count && !rc; i++)
-        rc = m->img[i].type >= 0
-                 ? hb_img_bind(&m->img[i], &inputs[i], i, m->bin->inputs[i].name, &src)
-                 : user_layout(&m->bin->inputs[i], &inputs[i], "input", i, st, &need);
-    for (uint32_t i = 0; i < m->bin->output_count && !rc; i++)
-        rc = user_layout(&m->bin->outputs[i], &outputs[i], "output", i, st, &need);
+    hb_resize_img fr;
+    uint32_t nres = 0;
+    for (uint32_t i = 0; i < m->bin->input_count && !rc; i++) {
+        const char *name = m->bin->inputs[i].name;
+        if (rois && hb_roi_is_resizer(m->bin, i))
+            rc = hb_roi_bind(&m->img[i], &inputs[i], &rois[nres++], i, name, &fr);
+        else if (m->img[i].type >= 0)
+            rc = hb_img_bind(&m->img[i], &inputs[i], i, name, &src);
+        else
+            rc = user_layout(&m->bin->inputs[i], &inputs[i], "input", i, st, &need);
+    }
     return rc;
+}
+
+int32_t hb_model_check_outputs(const hb_model *m, const hbDNNTensor *outputs, uint32_t batch)
+{
+    int32_t st[8];
+    uint64_t need;
+    int32_t rc = 0;
+    for (uint32_t i = 0; i < m->bin->output_count && !rc; i++) {
+        const hbDNNTensor *u = &outputs[i];
+        if ((rc = user_layout(&m->bin->outputs[i], u, "output", i, st, &need)) != 0 || batch < 2)
+            continue;
+        hb_mem_range mr;
+        uint64_t all = need * batch;
+        if (u->sysMem[0].memSize < all || hb_mem_resolve(u->sysMem[0].phyAddr, all, &mr) != 0)
+            rc = hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
+                             "output %u '%s': batch %u needs %llu bytes (%u x %llu) in sysMem[0], "
+                             "which holds %u",
+                             i, m->bin->outputs[i].name, batch, (unsigned long long)all, batch,
+                             (unsigned long long)need, u->sysMem[0].memSize);
+    }
+    return rc;
+}
+
+int32_t hb_model_check_tensors(const hb_model *m, const hbDNNTensor *inputs,
+                               const hbDNNTensor *outputs)
+{
+    int32_t rc = hb_model_check_inputs(m, inputs, NULL);
+    return rc ? rc : hb_model_check_outputs(m, outputs, 1);
 }
 
 /* ---- data steps --------------------------------------------------------------------------- */
@@ -356,20 +411,28 @@ static void cpu_exchange(const hb_model *m, hb_ctx *c, uint32_t id, hbg_tensor *
 }
 
 /* Image input i: check and convert the user's planes into c->imgf[i], which then stands for the
- * user's buffer as a dense F32 tensor in the record's valid shape. */
-static int32_t bind_image(const hb_model *m, hb_ctx *c, uint32_t i, const hbDNNTensor *u)
+ * user's buffer as a dense F32 tensor in the record's valid shape. roi != NULL: u is the whole
+ * frame of a resizer input; its roi is first resized to the model's size into c->rsz[i]. */
+static int32_t bind_image(const hb_model *m, hb_ctx *c, uint32_t i, const hbDNNTensor *u,
+                          const hbDNNRoi *roi)
 {
     const hbbin_tensor *r = &m->bin->inputs[i];
     hb_img_src src;
-    int32_t rc = hb_img_bind(&m->img[i], u, i, r->name, &src);
+    hb_resize_img fr;
+    int32_t rc = roi ? hb_roi_bind(&m->img[i], u, roi, i, r->name, &fr)
+                     : hb_img_bind(&m->img[i], u, i, r->name, &src);
     if (rc)
         return rc;
+    if (roi) /* the flush check looks at the whole frame */
+        src = (hb_img_src){.phy = {fr.phy, 0}, .len = {fr.bytes, 0}};
     for (int k = 0; k < 2; k++)
         if (src.len[k] && hb_mem_written_without_clean(src.phy[k], src.len[k]) == 1)
             hb_dnn_log(HB_LOG_WARN,
                        "input %u '%s': the CPU wrote sysMem[%d] without "
                        "hbSysFlushMem(HB_SYS_MEM_CACHE_CLEAN); the BPU reads the old contents",
                        i, r->name, k);
+    if (roi)
+        hb_roi_resize(&m->img[i], &fr, roi, c->rsz[i], &src);
     hb_img_convert(&m->img[i], &src, c->imgf[i]);
     c->user[i] = (uint8_t *)c->imgf[i];
     int32_t st = (int32_t)sizeof(float);
@@ -381,21 +444,22 @@ static int32_t bind_image(const hb_model *m, hb_ctx *c, uint32_t i, const hbDNNT
 }
 
 int32_t hb_model_run(hb_model *m, int worker, const hbDNNTensor *inputs, const hbDNNTensor *outputs,
-                     hb_bpu_stats *stats)
+                     const hbDNNRoi *rois, hb_bpu_stats *stats)
 {
     int32_t rc = hb_model_ensure_context(m, worker);
     char err[384];
     if (rc)
         return rc;
     hb_ctx *c = m->ctx[worker];
-    uint32_t nin = m->bin->input_count, nout = m->bin->output_count;
+    uint32_t nin = m->bin->input_count, nout = m->bin->output_count, nres = 0;
     for (uint32_t i = 0; i < nin + nout; i++) {
         const hbDNNTensor *u = i < nin ? &inputs[i] : &outputs[i - nin];
         const hbbin_tensor *r = i < nin ? &m->bin->inputs[i] : &m->bin->outputs[i - nin];
         hb_mem_range mr;
         uint64_t need;
         if (i < nin && m->img[i].type >= 0) {
-            if ((rc = bind_image(m, c, i, u)) != 0)
+            const hbDNNRoi *roi = rois && hb_roi_is_resizer(m->bin, i) ? &rois[nres++] : NULL;
+            if ((rc = bind_image(m, c, i, u, roi)) != 0)
                 return rc;
             continue;
         }

@@ -15,17 +15,8 @@
 #include "dnn_internal.h"
 #include "mem_registry.h"
 
-/* An image argument: its planes' geometry and device view. */
-typedef struct rimg {
-    int nv12;
-    int64_t h, w;
-    uint64_t bytes; /* Y plane (+ UV plane) */
-    uint8_t *dev;
-    uint64_t phy;
-} rimg;
-
-/* Geometry of tensor t (`what`: "input" / "output"); 0 or HB_DNN_INVALID_ARGUMENT. */
-static int32_t image_arg(const hbDNNTensor *t, const char *what, rimg *im)
+int32_t hb_resize_image_arg(const hbDNNTensor *t, const char *fn, const char *what,
+                            hb_resize_img *im)
 {
     const hbDNNTensorProperties *p = &t->properties;
     const int32_t *d = p->validShape.dimensionSize;
@@ -33,39 +24,38 @@ static int32_t image_arg(const hbDNNTensor *t, const char *what, rimg *im)
     memset(im, 0, sizeof *im);
     if (type != HB_DNN_IMG_TYPE_Y && type != HB_DNN_IMG_TYPE_NV12)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
-                           "hbDNNResize: %s tensorType %d; Y (%d) and NV12 (%d) are supported",
-                           what, type, HB_DNN_IMG_TYPE_Y, HB_DNN_IMG_TYPE_NV12);
+                           "%s: %s tensorType %d; Y (%d) and NV12 (%d) are supported", fn, what,
+                           type, HB_DNN_IMG_TYPE_Y, HB_DNN_IMG_TYPE_NV12);
     im->nv12 = type == HB_DNN_IMG_TYPE_NV12;
     int nhwc = p->tensorLayout == HB_DNN_LAYOUT_NHWC;
     if ((!nhwc && p->tensorLayout != HB_DNN_LAYOUT_NCHW) || p->validShape.numDimensions != 4 ||
         d[0] != 1 || d[nhwc ? 3 : 1] != (im->nv12 ? 3 : 1))
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
-                           "hbDNNResize: %s needs validShape 1 x %d x H x W (NCHW) or 1 x H x W x "
-                           "%d (NHWC)",
-                           what, im->nv12 ? 3 : 1, im->nv12 ? 3 : 1);
+                           "%s: %s needs validShape 1 x %d x H x W (NCHW) or 1 x H x W x %d (NHWC)",
+                           fn, what, im->nv12 ? 3 : 1, im->nv12 ? 3 : 1);
     if (memcmp(&p->alignedShape, &p->validShape, sizeof p->validShape) != 0)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
-                           "hbDNNResize: %s needs alignedShape = validShape (dense planes)", what);
+                           "%s: %s needs alignedShape = validShape (dense planes)", fn, what);
     im->h = d[nhwc ? 1 : 2];
     im->w = d[nhwc ? 2 : 3];
     if (im->h < 1 || im->w < 1 || im->h > 65535 || im->w > 65535 ||
         (im->nv12 && (im->h % 2 || im->w % 2)))
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
-                           "hbDNNResize: %s of %lld x %lld pixels: sizes 1 .. 65535%s", what,
+                           "%s: %s of %lld x %lld pixels: sizes 1 .. 65535%s", fn, what,
                            (long long)im->w, (long long)im->h, im->nv12 ? ", even for NV12" : "");
     im->bytes = (uint64_t)(im->h * im->w) * (im->nv12 ? 3 : 2) / 2;
     hb_mem_range mr;
     if (t->sysMem[0].memSize < im->bytes)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
-                           "hbDNNResize: %s: memSize %u of sysMem[0] is smaller than the image's "
-                           "%llu bytes",
-                           what, t->sysMem[0].memSize, (unsigned long long)im->bytes);
+                           "%s: %s: memSize %u of sysMem[0] is smaller than the image's %llu "
+                           "bytes",
+                           fn, what, t->sysMem[0].memSize, (unsigned long long)im->bytes);
     if (hb_mem_resolve(t->sysMem[0].phyAddr, im->bytes, &mr) != 0 ||
         mr.cpu != (uint8_t *)t->sysMem[0].virAddr)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
-                           "hbDNNResize: %s: sysMem[0] is not a buffer from hbSysAllocMem/"
+                           "%s: %s: sysMem[0] is not a buffer from hbSysAllocMem/"
                            "hbSysAllocCachedMem/hbSysRegisterMem",
-                           what);
+                           fn, what);
     im->dev = mr.dev;
     im->phy = t->sysMem[0].phyAddr;
     return 0;
@@ -105,9 +95,10 @@ static void plane(const uint8_t *src, int64_t sstride, int64_t sw, int64_t sh, u
 
 int32_t hb_resize_run(hbDNNTensor *output, const hbDNNTensor *input, const hbDNNRoi *roi)
 {
-    rimg in, out;
+    hb_resize_img in, out;
     int32_t rc;
-    if ((rc = image_arg(input, "input", &in)) != 0 || (rc = image_arg(output, "output", &out)) != 0)
+    if ((rc = hb_resize_image_arg(input, "hbDNNResize", "input", &in)) != 0 ||
+        (rc = hb_resize_image_arg(output, "hbDNNResize", "output", &out)) != 0)
         return rc;
     if (in.phy < out.phy + out.bytes && out.phy < in.phy + in.bytes)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
@@ -131,14 +122,25 @@ int32_t hb_resize_run(hbDNNTensor *output, const hbDNNTensor *input, const hbDNN
         hb_dnn_log(HB_LOG_WARN, "hbDNNResize: the CPU wrote the input without "
                                 "hbSysFlushMem(HB_SYS_MEM_CACHE_CLEAN); the resize reads the old "
                                 "contents");
-    const int64_t rw = r.right - r.left + 1, rh = r.bottom - r.top + 1;
-    plane(in.dev + r.top * in.w + r.left, in.w, rw, rh, out.dev, out.w, out.w, out.h, 1);
-    if (in.nv12) {
-        const uint8_t *uv = in.dev + in.h * in.w + (r.top / 2) * in.w + r.left;
-        uint8_t *ouv = out.dev + out.h * out.w;
-        for (int k = 0; k < 2; k++) /* U, then V */
-            plane(uv + k, in.w, rw / 2, rh / 2, ouv + k, out.w, out.w / 2, out.h / 2, 2);
-    }
+    hb_resize_planes(in.dev, in.w, in.h, in.nv12, &r, out.dev, out.w, out.h);
     hb_mem_device_wrote(out.phy, out.bytes);
     return 0;
+}
+
+void hb_resize_planes(const uint8_t *src, int64_t w, int64_t h, int nv12, const hbDNNRoi *r,
+                      uint8_t *dst, int64_t dw, int64_t dh)
+{
+    const int64_t rw = r->right - r->left + 1, rh = r->bottom - r->top + 1;
+    plane(src + r->top * w + r->left, w, rw, rh, dst, dw, dw, dh, 1);
+    if (nv12) {
+        const uint8_t *uv = src + h * w + (r->top / 2) * w + r->left;
+        uint8_t *ouv = dst + dh * dw;
+        for (int k = 0; k < 2; k++) /* U, then V */
+            plane(uv + k, w, rw / 2, rh / 2, ouv + k, dw, dw / 2, dh / 2, 2);
+    }
+}
+
+uint64_t hb_resize_step(int64_t src, int64_t dst)
+{
+    return step_of(src, dst);
 }

@@ -13,6 +13,7 @@
 #include "dnn/hb_dnn_ext.h"
 #include "dnn_internal.h"
 #include "resize.h"
+#include "roi_input.h"
 
 #define HB_TASK_MAGIC          0x5441534Bu /* "TASK" */
 #define HB_TASK_MAX_JOBS       255         /* inferences appended with `more` (hb_dnn.h) */
@@ -29,7 +30,8 @@ typedef enum task_state {
 
 typedef struct job {
     hb_model *m;
-    size_t first; /* index of its inputs in task->tens; outputs follow */
+    size_t first;   /* index of its inputs in task->tens; outputs follow */
+    long roi_first; /* index of its rois in task->rois (hbDNNRoiInfer), -1: none */
 } job;
 
 typedef struct hb_task {
@@ -44,6 +46,8 @@ typedef struct hb_task {
     job jobs[HB_TASK_MAX_JOBS];
     hbDNNTensor *tens; /* copies of the user tensors of every job */
     size_t n_tens, cap_tens;
+    hbDNNRoi *rois; /* copies of the rois of hbDNNRoiInfer jobs */
+    size_t n_rois, cap_rois;
     int32_t status;
     int64_t bpu_us;     /* modelled BPU time counted by the run */
     hb_bpu_stats stats; /* modelled counters of the run */
@@ -90,6 +94,7 @@ static void task_recycle(hb_task *t)
     t->cb = NULL;
     t->n_jobs = 0;
     t->n_tens = 0;
+    t->n_rois = 0;
     t->next_q = g_t.free_list;
     g_t.free_list = t;
     g_t.live--;
@@ -127,7 +132,8 @@ static void *worker_main(void *arg)
             const job *jb = &t->jobs[j];
             hb_bpu_stats js = {0, 0, 0, 0, 0};
             rc = hb_model_run(jb->m, id, &t->tens[jb->first],
-                              &t->tens[jb->first + jb->m->bin->input_count], &js);
+                              &t->tens[jb->first + jb->m->bin->input_count],
+                              jb->roi_first >= 0 ? &t->rois[jb->roi_first] : NULL, &js);
             uint32_t c = jb->m->clock_mhz;
             total += c ? (int64_t)((js.cycles + c - 1) / c) : 0;
             mhz = c == mhz ? mhz : 0;
@@ -214,6 +220,7 @@ void hb_tasks_release(void)
     for (int i = 0; i < g_t.n_all; i++) {
         pthread_cond_destroy(&g_t.all[i]->done_cv);
         free(g_t.all[i]->tens);
+        free(g_t.all[i]->rois);
         free(g_t.all[i]);
     }
     free(g_t.all);
@@ -260,6 +267,7 @@ static hb_task *task_new(void)
     t->state = T_OPEN;
     t->n_jobs = 0;
     t->n_tens = 0;
+    t->n_rois = 0;
     t->status = 0;
     t->bpu_us = 0;
     memset(&t->stats, 0, sizeof t->stats);
@@ -272,84 +280,99 @@ static hb_task *task_new(void)
     return t;
 }
 
-int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hbDNNTensor *input,
-                   hbDNNHandle_t dnnHandle, hbDNNInferCtrlParam *inferCtrlParam)
+/* Grow *arr (of *cap elements of `size` bytes) to hold `need`; 0 or -1 (out of memory). */
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
 {
-    hb_model *m;
-    int32_t rc = 0;
-    if (!taskHandle || !output || !*output || !input || !inferCtrlParam)
-        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInfer: NULL argument");
-    if (inferCtrlParam->priority < HB_DNN_PRIORITY_LOWEST ||
-        inferCtrlParam->priority > HB_DNN_PRIORITY_HIGHEST)
-        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInfer: priority %d not in 0..255",
-                           inferCtrlParam->priority);
-    hb_registry_lock();
-    m = hb_model_lookup(dnnHandle);
-    hb_registry_unlock();
-    if (!m)
-        return hb_dnn_fail(HB_DNN_INVALID_DNN_HANDLE, "hbDNNInfer: not a live model handle");
-    if ((rc = hb_model_check_tensors(m, input, *output)) != 0)
-        return rc;
-    size_t nt = (size_t)m->bin->input_count + m->bin->output_count;
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 8;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * size);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
 
+/* Queue `batch` inferences of m as one task (or append them to the open task *taskHandle).
+ * Inference b takes input[b * inputCount ..], the outputs with their buffers advanced by b
+ * results (hb_model_output_need) and, with rois, rois[b * nres ..]. The tensors were checked. */
+static int32_t submit(const char *fn, hbDNNTaskHandle_t *taskHandle, hb_model *m,
+                      const hbDNNTensor *input, const hbDNNTensor *output, const hbDNNRoi *rois,
+                      uint32_t nres, uint32_t batch, const hbDNNInferCtrlParam *ctrl)
+{
+    int32_t rc = 0;
+    const uint32_t nin = m->bin->input_count, nout = m->bin->output_count;
+    const size_t nt = (size_t)nin + nout;
     pthread_mutex_lock(&g_t.lock);
     hb_task *t;
     if (*taskHandle) {
         t = task_lookup(*taskHandle);
         if (!t) {
-            rc = hb_dnn_fail(HB_DNN_INVALID_TASK_HANDLE, "hbDNNInfer: *taskHandle is not a live "
-                                                         "task (set it to NULL for a new task)");
+            rc = hb_dnn_fail(HB_DNN_INVALID_TASK_HANDLE,
+                             "%s: *taskHandle is not a live task (set it to NULL for a new task)",
+                             fn);
             goto out;
         }
         if (t->state != T_OPEN) {
-            rc = hb_dnn_fail(HB_DNN_API_USE_ERROR, "hbDNNInfer: the task was already submitted "
-                                                   "(append only after more = 1)");
+            rc = hb_dnn_fail(HB_DNN_API_USE_ERROR,
+                             "%s: the task was already submitted (append only after more = 1)", fn);
             goto out;
         }
-        if (t->n_jobs >= HB_TASK_MAX_JOBS) {
+        if (t->n_jobs + (int)batch > HB_TASK_MAX_JOBS) {
             rc = hb_dnn_fail(HB_DNN_TASK_BATCH_SIZE_EXCEED_LIMIT,
-                             "hbDNNInfer: more than %d inferences appended to one task",
+                             "%s: more than %d inferences appended to one task", fn,
                              HB_TASK_MAX_JOBS);
             goto out;
         }
     } else {
         if (g_t.live >= HB_TASK_MAX_LIVE) {
-            rc = hb_dnn_fail(HB_DNN_TASK_NUM_EXCEED_LIMIT,
-                             "hbDNNInfer: %d tasks not yet released (limit)", g_t.live);
+            rc = hb_dnn_fail(HB_DNN_TASK_NUM_EXCEED_LIMIT, "%s: %d tasks not yet released (limit)",
+                             fn, g_t.live);
             goto out;
         }
         if (!(t = task_new())) {
-            rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "hbDNNInfer: out of memory");
+            rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "%s: out of memory", fn);
             goto out;
         }
-        t->priority = inferCtrlParam->priority;
-        t->custom_id = inferCtrlParam->customId;
+        t->priority = ctrl->priority;
+        t->custom_id = ctrl->customId;
         t->seq = g_t.seq++;
     }
-    if (t->n_tens + nt > t->cap_tens) {
-        size_t cap = t->cap_tens ? t->cap_tens : 8;
-        while (cap < t->n_tens + nt)
-            cap *= 2;
-        hbDNNTensor *p = realloc(t->tens, cap * sizeof *p);
-        if (!p) {
-            if (!*taskHandle)
-                task_recycle(t);
-            rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "hbDNNInfer: out of memory");
-            goto out;
-        }
-        t->tens = p;
-        t->cap_tens = cap;
+    if (grow((void **)&t->tens, &t->cap_tens, t->n_tens + nt * batch, sizeof *t->tens) != 0 ||
+        (rois && grow((void **)&t->rois, &t->cap_rois, t->n_rois + (size_t)nres * batch,
+                      sizeof *t->rois) != 0)) {
+        if (!*taskHandle)
+            task_recycle(t);
+        rc = hb_dnn_fail(HB_DNN_OUT_OF_MEMORY, "%s: out of memory", fn);
+        goto out;
     }
-    job *jb = &t->jobs[t->n_jobs++];
-    jb->m = m;
-    jb->first = t->n_tens;
-    memcpy(&t->tens[t->n_tens], input, m->bin->input_count * sizeof *input);
-    memcpy(&t->tens[t->n_tens + m->bin->input_count], *output,
-           m->bin->output_count * sizeof *input);
-    t->n_tens += nt;
-    t->est_us += m->estimate_us;
-    m->active++;
-    if (!inferCtrlParam->more) {
+    for (uint32_t b = 0; b < batch; b++) {
+        job *jb = &t->jobs[t->n_jobs++];
+        jb->m = m;
+        jb->first = t->n_tens;
+        jb->roi_first = -1;
+        memcpy(&t->tens[t->n_tens], &input[(size_t)b * nin], nin * sizeof *input);
+        hbDNNTensor *o = &t->tens[t->n_tens + nin];
+        memcpy(o, output, nout * sizeof *output);
+        for (uint32_t k = 0; k < nout && b > 0; k++) {
+            uint64_t off = b * hb_model_output_need(m, &output[k], k);
+            o[k].sysMem[0].phyAddr += off;
+            o[k].sysMem[0].virAddr = (uint8_t *)o[k].sysMem[0].virAddr + off;
+            o[k].sysMem[0].memSize -= (uint32_t)off;
+        }
+        t->n_tens += nt;
+        if (rois) {
+            jb->roi_first = (long)t->n_rois;
+            memcpy(&t->rois[t->n_rois], &rois[(size_t)b * nres], nres * sizeof *rois);
+            t->n_rois += nres;
+        }
+        t->est_us += m->estimate_us;
+        m->active++;
+    }
+    if (!ctrl->more) {
         t->state = T_QUEUED;
         queue_insert(t);
         pthread_cond_signal(&g_t.work_cv);
@@ -358,6 +381,34 @@ int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hb
 out:
     pthread_mutex_unlock(&g_t.lock);
     return rc;
+}
+
+/* A live model handle and a valid priority; 0 or an hbDNNStatus code. */
+static int32_t submit_args(const char *fn, hbDNNHandle_t dnnHandle, const hbDNNInferCtrlParam *ctrl,
+                           hb_model **m)
+{
+    if (ctrl->priority < HB_DNN_PRIORITY_LOWEST || ctrl->priority > HB_DNN_PRIORITY_HIGHEST)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "%s: priority %d not in 0..255", fn,
+                           ctrl->priority);
+    hb_registry_lock();
+    *m = hb_model_lookup(dnnHandle);
+    hb_registry_unlock();
+    if (!*m)
+        return hb_dnn_fail(HB_DNN_INVALID_DNN_HANDLE, "%s: not a live model handle", fn);
+    return 0;
+}
+
+int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hbDNNTensor *input,
+                   hbDNNHandle_t dnnHandle, hbDNNInferCtrlParam *inferCtrlParam)
+{
+    hb_model *m;
+    int32_t rc;
+    if (!taskHandle || !output || !*output || !input || !inferCtrlParam)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNInfer: NULL argument");
+    if ((rc = submit_args("hbDNNInfer", dnnHandle, inferCtrlParam, &m)) != 0 ||
+        (rc = hb_model_check_tensors(m, input, *output)) != 0)
+        return rc;
+    return submit("hbDNNInfer", taskHandle, m, input, *output, NULL, 0, 1, inferCtrlParam);
 }
 
 int32_t hbDNNWaitTaskDone(hbDNNTaskHandle_t taskHandle, int32_t timeout)
@@ -486,21 +537,36 @@ int32_t hbDNNRoiInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const
                       hbDNNRoi *rois, int32_t roiCount, hbDNNHandle_t dnnHandle,
                       hbDNNInferCtrlParam *inferCtrlParam)
 {
-    (void)taskHandle;
-    (void)output;
-    (void)input;
-    (void)rois;
-    (void)roiCount;
-    (void)inferCtrlParam;
-    hb_registry_lock();
-    hb_model *m = hb_model_lookup(dnnHandle);
-    hb_registry_unlock();
-    if (!m)
-        return hb_dnn_fail(HB_DNN_INVALID_DNN_HANDLE, "hbDNNRoiInfer: not a live model handle");
-    return hb_dnn_fail(HB_DNN_API_USE_ERROR,
-                       "hbDNNRoiInfer: resizer inputs are not supported by this runtime yet "
-                       "(model '%s'); use hbDNNInfer with DDR inputs",
-                       m->bin->name);
+    hb_model *m;
+    int32_t rc;
+    if (!taskHandle || !output || !*output || !input || !rois || !inferCtrlParam)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNRoiInfer: NULL argument");
+    if ((rc = submit_args("hbDNNRoiInfer", dnnHandle, inferCtrlParam, &m)) != 0)
+        return rc;
+    const uint32_t nin = m->bin->input_count;
+    uint32_t nres = 0;
+    for (uint32_t i = 0; i < nin; i++)
+        nres += (uint32_t)hb_roi_is_resizer(m->bin, i);
+    if (nres == 0)
+        return hb_dnn_fail(HB_DNN_API_USE_ERROR,
+                           "hbDNNRoiInfer: model '%s' has no resizer input (input_source "
+                           "resizer); use hbDNNInfer",
+                           m->bin->name);
+    if (roiCount <= 0 || roiCount % (int32_t)nres != 0 ||
+        roiCount / (int32_t)nres > HB_TASK_MAX_JOBS)
+        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT,
+                           "hbDNNRoiInfer: roiCount %d must be batch x %u (the model's resizer "
+                           "inputs) with batch 1..%d",
+                           roiCount, nres, HB_TASK_MAX_JOBS);
+    const uint32_t batch = (uint32_t)roiCount / nres;
+    for (uint32_t b = 0; b < batch && !rc; b++) /* the log line names the input */
+        rc = hb_model_check_inputs(m, &input[(size_t)b * nin], &rois[(size_t)b * nres]);
+    if (rc)
+        return rc;
+    if ((rc = hb_model_check_outputs(m, *output, batch)) != 0)
+        return rc;
+    return submit("hbDNNRoiInfer", taskHandle, m, input, *output, rois, nres, batch,
+                  inferCtrlParam);
 }
 
 int32_t hbDNNResize(hbDNNTaskHandle_t *taskHandle, hbDNNTensor *output, const hbDNNTensor *input,

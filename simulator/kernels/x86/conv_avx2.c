@@ -11,6 +11,7 @@
 #include "kernels_ref.h"
 #include "bpu/numerics.h"
 #include "kernels_x86.h"
+#include "requant_avx2.h"
 
 const int8_t bpu_x86_zeros[BPU_MAX_CHANNEL + 64] = {0};
 
@@ -521,8 +522,8 @@ typedef struct dws_w {
 
 /* One output row pair (NB: with row B) of n pixels from input column ix0, stepping SW. */
 static inline __attribute__((always_inline)) void
-dws_row(const dws_rows *R, const dws_w *W, int32_t ix0, int32_t n, int32_t *restrict outa,
-        int32_t *restrict outb, size_t k, int32_t SW, int NB, int32_t H)
+dws_row(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n,
+        int32_t *restrict outa, int32_t *restrict outb, size_t k, int32_t SW, int NB, int32_t H)
 {
 #define DWS_MA(c, kx, h)                                                                           \
     _mm256_add_epi32(_mm256_madd_epi16((c).p01[h], W->a[kx][0][h]),                                \
@@ -530,64 +531,72 @@ dws_row(const dws_rows *R, const dws_w *W, int32_t ix0, int32_t n, int32_t *rest
 #define DWS_MB(c, kx, h)                                                                           \
     _mm256_add_epi32(_mm256_madd_epi16(SW == 1 ? (c).p01[h] : (c).p23[h], W->b[kx][0][h]),         \
                      _mm256_madd_epi16(SW == 1 ? (c).p23[h] : (c).q4[h], W->b[kx][1][h]))
+#define DWS_NEXT()                                                                                 \
+    do {                                                                                           \
+        for (int32_t i_ = 0; i_ < 5; i_++)                                                         \
+            off[i_] += step[i_];                                                                   \
+    } while (0)
     const int8_t *r[5];
     ptrdiff_t off[5], step[5];
     const int32_t width = R->w;
     for (int32_t i = 0; i < 5; i++) {
         r[i] = R->r[i];
         step[i] = (ptrdiff_t)R->px[i];
-        off[i] = (ptrdiff_t)ix0 * step[i];
     }
-#define DWS_NEXT()                                                                                 \
-    do {                                                                                           \
-        for (int32_t i_ = 0; i_ < 5; i_++)                                                         \
-            off[i_] += step[i_];                                                                   \
-    } while (0)
-    dws_col c0 = dws_load(r, off, ix0, width, SW, H), c1 = c0, c2;
-    DWS_NEXT();
-    if (SW == 1) {
-        c1 = dws_load(r, off, ix0 + 1, width, SW, H);
+    for (int32_t ps = 0; ps < npass; ps++, W++, outa += 8 * H, outb += 8 * H) {
+        for (int32_t i = 0; i < 5; i++)
+            off[i] = (ptrdiff_t)ix0 * step[i];
+        dws_col c0 = dws_load(r, off, ix0, width, SW, H), c1 = c0, c2;
         DWS_NEXT();
-    }
-    /* off: the column after the last one loaded, advanced one column per load */
-    for (int32_t i = 0; i < n; i++) {
-        int32_t ix = ix0 + i * SW;
-        if (SW == 2) {
-            c1 = dws_load(r, off, ix + 1, width, SW, H);
+        if (SW == 1) {
+            c1 = dws_load(r, off, ix0 + 1, width, SW, H);
             DWS_NEXT();
         }
-        c2 = dws_load(r, off, ix + 2, width, SW, H);
-        DWS_NEXT();
-        for (int32_t h = 0; h < H; h++) {
-            __m256i a = _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MA(c0, 0, h)),
-                                         _mm256_add_epi32(DWS_MA(c1, 1, h), DWS_MA(c2, 2, h)));
-            _mm256_storeu_si256((__m256i *)(void *)(outa + (size_t)i * k + 8 * h), a);
-            if (NB) {
-                __m256i b = _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MB(c0, 0, h)),
-                                             _mm256_add_epi32(DWS_MB(c1, 1, h), DWS_MB(c2, 2, h)));
-                _mm256_storeu_si256((__m256i *)(void *)(outb + (size_t)i * k + 8 * h), b);
+        /* off: the column after the last one loaded, advanced one column per load */
+        for (int32_t i = 0; i < n; i++) {
+            int32_t ix = ix0 + i * SW;
+            if (SW == 2) {
+                c1 = dws_load(r, off, ix + 1, width, SW, H);
+                DWS_NEXT();
+            }
+            c2 = dws_load(r, off, ix + 2, width, SW, H);
+            DWS_NEXT();
+            for (int32_t h = 0; h < H; h++) {
+                __m256i a = _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MA(c0, 0, h)),
+                                             _mm256_add_epi32(DWS_MA(c1, 1, h), DWS_MA(c2, 2, h)));
+                _mm256_storeu_si256((__m256i *)(void *)(outa + (size_t)i * k + 8 * h), a);
+                if (NB) {
+                    __m256i b =
+                        _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MB(c0, 0, h)),
+                                         _mm256_add_epi32(DWS_MB(c1, 1, h), DWS_MB(c2, 2, h)));
+                    _mm256_storeu_si256((__m256i *)(void *)(outb + (size_t)i * k + 8 * h), b);
+                }
+            }
+            if (SW == 1) {
+                c0 = c1;
+                c1 = c2;
+            } else {
+                c0 = c2;
             }
         }
-        if (SW == 1) {
-            c0 = c1;
-            c1 = c2;
-        } else {
-            c0 = c2;
-        }
+        /* the next pass's channels (zero rows stay inside bpu_x86_zeros: c <= BPU_MAX_CHANNEL) */
+        for (int32_t i = 0; i < 5; i++)
+            r[i] += 8 * H;
     }
 #undef DWS_NEXT
 #undef DWS_MA
 #undef DWS_MB
 }
 
-typedef void (*dws_row_fn)(const dws_rows *R, const dws_w *W, int32_t ix0, int32_t n, int32_t *outa,
-                           int32_t *outb, size_t k);
+typedef void (*dws_row_fn)(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n,
+                           int32_t *outa, int32_t *outb, size_t k);
 
 #define DWS_ROW(name, sw, nb, h)                                                                   \
-    __attribute__((noinline)) static void name(const dws_rows *R, const dws_w *W, int32_t ix0,     \
-                                               int32_t n, int32_t *outa, int32_t *outb, size_t k)  \
+    __attribute__((noinline)) static void name(const dws_rows *R, const dws_w *W, int32_t npass,   \
+                                               int32_t ix0, int32_t n, int32_t *outa,              \
+                                               int32_t *outb, size_t k)                            \
     {                                                                                              \
-        dws_row(R, W, ix0, n, outa, outb, k, sw, nb, h);                                           \
+        dws_row(R, W, npass, ix0, n, outa, outb, k, sw, nb, h);                                    \
     }
 DWS_ROW(dws_s1_one_8, 1, 0, 1)
 DWS_ROW(dws_s1_pair_8, 1, 1, 1)
@@ -666,12 +675,17 @@ static void dws_channels(const bpu_conv_geom *g, const int8_t *src, const int8_t
                 R.px[i] = in ? g->src_px : 0;
             }
             int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k;
-            for (int32_t cb = cbb; cb < cbe; cb += pw) {
+            /* the block's whole passes in one call, then an 8-channel tail pass */
+            int32_t whole = (cbe - cbb) / pw;
+            for (int32_t part = 0; part < 2; part++) {
+                int32_t cb = part ? cbb + whole * pw : cbb, np = part ? cb < cbe : whole;
+                if (np == 0)
+                    continue;
                 for (int32_t i = 0; i < 5; i++)
-                    R.r[i] = base[i] ? base[i] + cb : bpu_x86_zeros;
+                    R.r[i] = (base[i] ? base[i] : bpu_x86_zeros) + cb;
                 int32_t *outa = out + cb, *outb = outa + (size_t)g->wo * g->k;
-                dws_rows_fn[s - 1][pair][cbe - cb >= 16 && pw == 16](
-                    &R, &W[(cb - cbb) / pw], -g->pad_left, g->wo, outa, outb, (size_t)g->k);
+                dws_rows_fn[s - 1][pair][!part && pw == 16](
+                    &R, &W[(cb - cbb) / pw], np, -g->pad_left, g->wo, outa, outb, (size_t)g->k);
             }
         }
     }
@@ -783,55 +797,6 @@ void bpu_avx2_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wg
             }
         }
     }
-}
-
-/* Arithmetic right shift of 64-bit lanes by per-lane counts (AVX2 has only the logical form):
- * for negative v, ~(~v >> r) == floor(v / 2^r). */
-static inline __m256i sra64(__m256i v, __m256i r)
-{
-    __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
-    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), r), sign);
-}
-
-static inline __m256i clamp64(__m256i v, __m256i lo, __m256i hi)
-{
-    v = _mm256_blendv_epi8(v, lo, _mm256_cmpgt_epi64(lo, v));
-    return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
-}
-
-/* Requantiser constants of 8 channels: M of the even and odd lanes, r and 2^(r-1) in 64-bit
- * lanes, and the clamp bounds. */
-typedef struct rq8_consts {
-    __m256i mv, m_odd, r_even, r_odd, rnd_even, rnd_odd, lo, hi;
-} rq8_consts;
-
-static inline void rq8_setup(rq8_consts *q, const int32_t *mult, const int32_t *shift, int8_t lo,
-                             int8_t hi)
-{
-    const __m256i one = _mm256_set1_epi64x(1), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
-    __m256i rv = _mm256_loadu_si256((const __m256i *)(const void *)shift);
-    q->mv = _mm256_loadu_si256((const __m256i *)(const void *)mult);
-    q->m_odd = _mm256_srli_epi64(q->mv, 32);
-    q->r_even = _mm256_and_si256(rv, low32);
-    q->r_odd = _mm256_srli_epi64(rv, 32);
-    q->rnd_even = _mm256_sllv_epi64(one, _mm256_sub_epi64(q->r_even, one));
-    q->rnd_odd = _mm256_sllv_epi64(one, _mm256_sub_epi64(q->r_odd, one));
-    q->lo = _mm256_set1_epi64x(lo);
-    q->hi = _mm256_set1_epi64x(hi);
-}
-
-/* 8 int32 -> 8 int8 in the low 8 bytes: 64-bit products per even / odd lane, rounding add,
- * arithmetic shift, clamp, then narrowing values already in [lo, hi]. */
-static inline __m128i rq8(__m256i a, const rq8_consts *q)
-{
-    __m256i pe = _mm256_mul_epi32(a, q->mv);
-    __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), q->m_odd);
-    pe = clamp64(sra64(_mm256_add_epi64(pe, q->rnd_even), q->r_even), q->lo, q->hi);
-    po = clamp64(sra64(_mm256_add_epi64(po, q->rnd_odd), q->r_odd), q->lo, q->hi);
-    __m256i v = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
-    /* values are in [-128, 127]: the saturating packs do not change them */
-    __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    return _mm_packs_epi16(w16, w16);
 }
 
 void bpu_avx2_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t *mult,

@@ -4,14 +4,17 @@
  *     the instruction's r emulated with a logical shift ((v + 2^63) >>> r) - 2^(63-r), clamp in
  *     64 bits, narrow values already in [lo, hi]; MAX/MIN: byte max/min then the byte clamp.
  *   POOL MAX: byte max over the window; AVG: int32 sums over the window (at most 255 * 255 taps of
- *     |x| <= 128: far from wrapping), then the scalar requantiser (bpu_requant) per channel.
- * EWISE MUL and the SCALAR2 form take the reference kernel, as do channels past the last whole
- * vector (8 for EWISE ADD/SUB, 32 otherwise) of each pixel. */
+ *     |x| <= 128: far from wrapping), then the window count's requantiser on 8 lanes (rq8).
+ *   EWISE MUL: x1*x2 exact in int32 lanes (|.| <= 2^14), then as ADD with one product; SCALAR2
+ *     broadcasts src2's byte.
+ * Channels past the last whole vector (8 for EWISE ADD/SUB/MUL, 32 otherwise) of each pixel take
+ * the scalar formulas of bpu/numerics.h. */
 #include <immintrin.h>
 #include <string.h>
 
 #include "kernels_ref.h"
 #include "kernels_x86.h"
+#include "requant_avx2.h"
 
 #include "bpu/numerics.h"
 
@@ -45,21 +48,34 @@ static inline __m256i clamp4(__m256i v, __m256i lo, __m256i hi)
     return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
 }
 
-/* 8 channels of ADD (sign = +1) or SUB (sign = -1): int8 results in the low 8 bytes. */
-static inline __m128i addsub8(const int8_t *a, const int8_t *b, __m256i m1, __m256i m2, int sub,
-                              __m256i rnd, __m128i sr, __m256i bias, __m256i fix, __m256i lo,
-                              __m256i hi)
+/* 8 int8 at p as int32 lanes. */
+static inline __m256i load8_s32(const int8_t *p)
 {
-    int64_t qa, qb;
-    memcpy(&qa, a, 8);
-    memcpy(&qb, b, 8);
-    __m256i x1 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(qa));
-    __m256i x2 = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(qb));
-    /* even lanes (channels 0, 2, 4, 6) and odd lanes (1, 3, 5, 7) as 64-bit products */
-    __m256i pe1 = _mm256_mul_epi32(x1, m1), po1 = _mm256_mul_epi32(_mm256_srli_epi64(x1, 32), m1);
-    __m256i pe2 = _mm256_mul_epi32(x2, m2), po2 = _mm256_mul_epi32(_mm256_srli_epi64(x2, 32), m2);
-    __m256i se = sub ? _mm256_sub_epi64(pe1, pe2) : _mm256_add_epi64(pe1, pe2);
-    __m256i so = sub ? _mm256_sub_epi64(po1, po2) : _mm256_add_epi64(po1, po2);
+    int64_t q;
+    memcpy(&q, p, 8);
+    return _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(q));
+}
+
+/* 8 channels of ADD, SUB (x1*M1 +- x2*M2) or MUL (x1*x2*M1, with |x1*x2| <= 2^14 exact in int32
+ * lanes): int8 results in the low 8 bytes. x1, x2: int32 lanes. */
+static inline __m128i ew8(__m256i x1, __m256i x2, uint32_t op, __m256i m1, __m256i m2, __m256i rnd,
+                          __m128i sr, __m256i bias, __m256i fix, __m256i lo, __m256i hi)
+{
+    __m256i se, so;
+    if (op == BPU_EW_MUL) {
+        __m256i p = _mm256_mullo_epi32(x1, x2);
+        se = _mm256_mul_epi32(p, m1);
+        so = _mm256_mul_epi32(_mm256_srli_epi64(p, 32), m1);
+    } else {
+        /* even lanes (channels 0, 2, 4, 6) and odd lanes (1, 3, 5, 7) as 64-bit products */
+        __m256i pe1 = _mm256_mul_epi32(x1, m1);
+        __m256i po1 = _mm256_mul_epi32(_mm256_srli_epi64(x1, 32), m1);
+        __m256i pe2 = _mm256_mul_epi32(x2, m2);
+        __m256i po2 = _mm256_mul_epi32(_mm256_srli_epi64(x2, 32), m2);
+        int sub = op == BPU_EW_SUB;
+        se = sub ? _mm256_sub_epi64(pe1, pe2) : _mm256_add_epi64(pe1, pe2);
+        so = sub ? _mm256_sub_epi64(po1, po2) : _mm256_add_epi64(po1, po2);
+    }
     se = clamp4(round_shift4(se, rnd, sr, bias, fix), lo, hi);
     so = clamp4(round_shift4(so, rnd, sr, bias, fix), lo, hi);
     /* int32 lanes: even from se, odd from so's low halves */
@@ -72,17 +88,17 @@ static inline __m128i addsub8(const int8_t *a, const int8_t *b, __m256i m1, __m2
 void bpu_avx2_ewise(const bpu_ewise_op *e, uint32_t flags, uint8_t *sram)
 {
     uint32_t op = flags & BPU_EWISE_OP_MASK;
+    int scalar = (flags & BPU_EWISE_SCALAR2) != 0;
     /* multipliers must be non-negative int32 for vpmuldq (the validator's range) */
-    if ((flags & BPU_EWISE_SCALAR2) || op == BPU_EW_MUL || e->m1 > INT32_MAX || e->m2 > INT32_MAX) {
+    if (e->m1 > INT32_MAX || e->m2 > INT32_MAX) {
         bpu_ref_ewise(e, flags, sram);
         return;
     }
-    int addsub = op == BPU_EW_ADD || op == BPU_EW_SUB;
-    int sub = op == BPU_EW_SUB;
-    int32_t vec = addsub ? 8 : 32;
+    int wide = op == BPU_EW_ADD || op == BPU_EW_SUB || op == BPU_EW_MUL; /* 64-bit products */
+    int32_t vec = wide ? 8 : 32;
     int32_t cv = e->c / vec * vec; /* channels the vector loop covers */
     const __m256i m1 = _mm256_set1_epi64x((int64_t)e->m1), m2 = _mm256_set1_epi64x((int64_t)e->m2);
-    uint32_t r = addsub ? e->r : 1u; /* r is in [1, 62] for ADD/SUB, unused (maybe 0) otherwise */
+    uint32_t r = wide ? e->r : 1u; /* r is in [1, 62] for ADD/SUB/MUL, unused (maybe 0) otherwise */
     const __m256i rnd = _mm256_set1_epi64x((int64_t)1 << (r - 1));
     const __m128i sr = _mm_cvtsi32_si128((int)r);
     const __m256i bias = _mm256_set1_epi64x(INT64_MIN);
@@ -94,23 +110,38 @@ void bpu_avx2_ewise(const bpu_ewise_op *e, uint32_t flags, uint8_t *sram)
             const int8_t *a = at8(sram, e->src1, e->src1_row, e->src1_px, y, x);
             const int8_t *b = at8(sram, e->src2, e->src2_row, e->src2_px, y, x);
             int8_t *d = at8(sram, e->dst, e->dst_row, e->dst_px, y, x);
+            /* SCALAR2: src2's one byte for every channel */
+            const __m256i s32 = _mm256_set1_epi32(b[0]), s8 = _mm256_set1_epi8(b[0]);
             for (int32_t c = 0; c < cv; c += vec) {
-                if (addsub) {
-                    __m128i v = addsub8(a + c, b + c, m1, m2, sub, rnd, sr, bias, fix, lo64, hi64);
+                if (wide) {
+                    __m256i x2 = scalar ? s32 : load8_s32(b + c);
+                    __m128i v =
+                        ew8(load8_s32(a + c), x2, op, m1, m2, rnd, sr, bias, fix, lo64, hi64);
                     _mm_storel_epi64((__m128i *)(void *)(d + c), v);
                     continue;
                 }
-                __m256i v1 = load32(a + c), v2 = load32(b + c);
+                __m256i v1 = load32(a + c), v2 = scalar ? s8 : load32(b + c);
                 __m256i v = op == BPU_EW_MAX ? _mm256_max_epi8(v1, v2) : _mm256_min_epi8(v1, v2);
                 store32(d + c, _mm256_min_epi8(_mm256_max_epi8(v, lo8), hi8));
             }
             for (int32_t c = cv; c < e->c; c++) {
-                int8_t x1 = a[c], x2 = b[c];
-                d[c] = addsub ? bpu_ewise_addsub(x1, x2, (int32_t)e->m1, (int32_t)e->m2, e->r, sub,
-                                                 e->lo, e->hi)
-                              : bpu_clamp_s8(op == BPU_EW_MAX ? (x1 > x2 ? x1 : x2)
-                                                              : (x1 < x2 ? x1 : x2),
-                                             e->lo, e->hi);
+                int8_t x1 = a[c], x2 = scalar ? b[0] : b[c];
+                switch (op) {
+                case BPU_EW_ADD:
+                case BPU_EW_SUB:
+                    d[c] = bpu_ewise_addsub(x1, x2, (int32_t)e->m1, (int32_t)e->m2, e->r,
+                                            op == BPU_EW_SUB, e->lo, e->hi);
+                    break;
+                case BPU_EW_MUL:
+                    d[c] = bpu_ewise_mul(x1, x2, (int32_t)e->m1, e->r, e->lo, e->hi);
+                    break;
+                case BPU_EW_MAX:
+                    d[c] = bpu_clamp_s8(x1 > x2 ? x1 : x2, e->lo, e->hi);
+                    break;
+                default:
+                    d[c] = bpu_clamp_s8(x1 < x2 ? x1 : x2, e->lo, e->hi);
+                    break;
+                }
             }
         }
     }
@@ -138,6 +169,9 @@ void bpu_avx2_pool(const bpu_pool_op *p, uint32_t flags, uint8_t *sram, const in
 {
     int avg = (flags & BPU_POOL_AVG) != 0;
     int32_t cv = p->c / 32 * 32;
+    rq8_consts rq;
+    memset(&rq, 0, sizeof rq);
+    int32_t rq_n = 0; /* window count rq is set up for (0: none yet) */
     const __m256i lo8 = _mm256_set1_epi8(p->lo), hi8 = _mm256_set1_epi8(p->hi);
     for (int32_t oy = 0; oy < p->ho; oy++) {
         int32_t y0 = oy * p->sh - p->pad_top;
@@ -147,16 +181,20 @@ void bpu_avx2_pool(const bpu_pool_op *p, uint32_t flags, uint8_t *sram, const in
             int32_t xa = x0 < 0 ? 0 : x0, xb = x0 + p->kw > p->w ? p->w : x0 + p->kw;
             int32_t n = (flags & BPU_POOL_COUNT_PAD) ? p->kh * p->kw : (yb - ya) * (xb - xa);
             int8_t *d = at8(sram, p->dst, p->dst_row, p->dst_px, oy, ox);
+            if (avg && cv > 0 && n != rq_n) {
+                /* the window count's requantiser, for every channel */
+                int32_t m8[8], r8[8];
+                for (int32_t i = 0; i < 8; i++)
+                    m8[i] = mult[n - 1], r8[i] = shift[n - 1];
+                rq8_setup(&rq, m8, r8, p->lo, p->hi);
+                rq_n = n;
+            }
             for (int32_t c = 0; c < cv; c += 32) {
                 if (avg) {
                     __m256i s[4];
-                    int32_t sums[32];
                     sum32(p, sram, ya, yb, xa, xb, c, s);
                     for (int32_t i = 0; i < 4; i++)
-                        _mm256_storeu_si256((__m256i *)(void *)(sums + 8 * i), s[i]);
-                    for (int32_t i = 0; i < 32; i++)
-                        d[c + i] =
-                            bpu_requant(sums[i], mult[n - 1], (uint32_t)shift[n - 1], p->lo, p->hi);
+                        _mm_storel_epi64((__m128i *)(void *)(d + c + 8 * i), rq8(s[i], &rq));
                     continue;
                 }
                 __m256i m = _mm256_set1_epi8(-128);

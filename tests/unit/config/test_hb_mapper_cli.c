@@ -338,10 +338,24 @@ static const cli_case cases[] = {
      .out = {"INFO Input data is a featuremap: no preprocess node", BIN_DONE},
      .not_out = "HZ_PREPROCESS"},
     {.name = "makertbin input_source",
-     .yaml = TINY_YAML("", "", "") "  input_source: {data: 'pyramid'}\n",
+     .yaml = TINY_YAML("", "", "") "  input_source: {data: 'resizer'}\n",
+     .args = {MAKERTBIN},
+     .rc = 0,
+     .out = {BIN_DONE},
+     .log = MAKERTBIN_LOG,
+     .log_has = "DEBUG input_source              : resizer [input 'data']"},
+    {.name = "makertbin input_source of another input",
+     .yaml = "model_parameters:\n  onnx_model: '" DATA "tiny.onnx'\n  march: 'bayes'\n"
+             "  output_model_file_prefix: 'tiny'\n  working_dir: 'mo'\n"
+             "input_parameters:\n  input_type_train: 'featuremap'\n"
+             "  input_type_rt: 'featuremap'\n  norm_type: 'no_preprocess'\n"
+             "calibration_parameters:\n  calibration_type: 'skip'\n"
+             "compiler_parameters:\n  compile_mode: 'latency'\n  optimize_level: 'O3'\n"
+             "  input_source: {img: ddr}\n",
      .args = {MAKERTBIN},
      .rc = 1,
-     .out = {"ERROR case.yaml: compiler_parameters.input_source is not supported yet; remove it"}},
+     .out = {"ERROR case.yaml: compiler_parameters.input_source: 'img' is not the model's "
+             "input; it is 'data'"}},
     {.name = "makertbin set_node_data_type",
      .yaml = TINY_YAML("  set_node_data_type: 'conv1:int16'\n", "", ""),
      .args = {MAKERTBIN},

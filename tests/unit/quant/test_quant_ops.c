@@ -730,6 +730,13 @@ static void test_bias_correct(void **state)
     if (hbc_quant_bias_correct(g, q, 2, 2, samples, err, sizeof err) != HBG_OK)
         fail_msg("%s", err);
     assert_int_equal(qb[0], 33);
+    /* a float graph that does not match: refused naming the integer node */
+    char *saved = g->nodes[0].name;
+    g->nodes[0].name = "renamed";
+    assert_int_equal(hbc_quant_bias_correct(g, q, 1, 2, samples, err, sizeof err), HBG_E_INVALID);
+    g->nodes[0].name = saved;
+    assert_non_null(strstr(err, "'conv'"));
+    assert_int_equal(qb[0], 33);
     hbg_graph_free(q);
     hbc_calib_table_free(&tab);
     hbg_graph_free(g);
