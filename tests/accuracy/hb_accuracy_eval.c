@@ -30,8 +30,8 @@
  *   --bias-corr    bias correction (hbc_quant_bias_correct, one pass over the calibration
  *                  samples) after hbc_quantize; off by default (docs/accuracy.md)
  *   --bias-passes N bias correction with N passes (1 .. 16)
- *   --round-weights re-round the int8 weights to least output variance on the calibration
- *                  samples (hbc_quant_round_weights), before any bias correction
+ *   --round-weights re-round the int8 weights to least mean square output error on the
+ *                  calibration samples (hbc_quant_round_weights), before any bias correction
  *   --nodes        print the per-tensor cosine on the first evaluation sample (diagnosis)
  *   -v             calibration progress (INFO) on stderr
  * Output: Markdown tables on stdout. Exit status 0, 1 (a failure or a threshold missed, the
@@ -146,7 +146,8 @@ static int usage(void)
             "         (--kind KIND --calib IMG... --eval IMG... | --fmnist-idx DIR [--n-calib N]\n"
             "          | --fmnist-npy CALIB.npy TEST.npy LABELS.npy)\n"
             "options: --method M (default mix kl max pct skip load), --min-cos X, --max-drop P,\n"
-            "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --nodes, -v\n");
+            "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --round-weights,\n"
+            "         --bias-corr, --bias-passes N, --nodes, -v\n");
     return 2;
 }
 

@@ -100,6 +100,10 @@ for want in "Type +Cosine Similarity +Threshold +In/Out DataType" \
   "INFO Convert to runtime bin file successfully!"; do
   grep -Eq -- "$want" good/console.txt || fail "console output lacks '$want'"
 done
+if grep -q "optimization: 'bias_correction'" good/config.yaml; then
+  grep -q "INFO Refining weights and biases on [0-9]* calibration samples" good/console.txt ||
+    fail "optimization bias_correction: no refinement logged"
+fi
 wd=good/model_output
 [ -s "$wd/$prefix.bin" ] || fail "$wd/$prefix.bin was not written"
 nsub=$(grep -c "INFO Compile submodel: ${prefix}_subgraph_" good/console.txt)

@@ -406,7 +406,7 @@ static const rule_case cases[] = {
      NULL,
      HBG_E_INVALID,
      "value 'run_fast' is not allowed; allowed: set_model_output_int8, "
-     "set_model_output_int16"},
+     "set_model_output_int16, bias_correction"},
     /* node_info */
     {"node_info int16",
      {"model_parameters.node_info={conv1: {ON: BPU, OutputType: int16}}"},
