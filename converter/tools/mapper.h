@@ -77,7 +77,8 @@ typedef struct mapper_float {
 int mapper_float_stage(const mapper_stage *st, const hbc_logger *lg, mapper_float *out);
 void mapper_float_free(mapper_float *f);
 /* Place f->g again with the config's requests plus CPU requests for the nodes named in
- * cpu[0..n_cpu-1] (ones the quantizer cannot run on the BPU), replacing f's arrays; logs the
+ * cpu[0..n_cpu-1] (ones the quantizer cannot run on the BPU, or the output side it leaves float:
+ * docs/quantized-ops.md section 7), replacing f's arrays; logs the
  * summary at INFO and the table at DEBUG. Returns 0, or -1 after an ERROR. */
 int mapper_replace(const mapper_stage *st, mapper_float *f, const char *const *cpu, int n_cpu,
                    const hbc_logger *lg);

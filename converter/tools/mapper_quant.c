@@ -3,12 +3,17 @@
  * then <prefix>_quantized_model.onnx (docs/quantized-ops.md).
  *
  * The placement's op-support table follows the reference's BPU; the quantizer has integer forms
- * for fewer ops (docs/quantized-ops.md). A node placed on the BPU by the table alone (not by
- * run_on_bpu / node_info) whose op the quantizer cannot run on int8 is moved to the CPU with a
- * WARNING naming it: a first quantisation with such nodes on HBC_PLACE_AUTO finds them, the
- * placement is redone with them on the CPU (new subgraphs), and the model is quantised again
- * with the placement exactly as the table shows it. A node the config asks for on the BPU is
- * never moved: the quantizer's refusal is the error. */
+ * for fewer ops (docs/quantized-ops.md), and by default it keeps the output side in float
+ * (hbc_quant_opts.output_side_cpu, docs/quantized-ops.md section 7: data movement, Concat and
+ * LUTs other than Relu/Clip that only CPU nodes or model outputs read; an int8 table there rounds
+ * small scores to 0). A node placed on the BPU by the table alone (not by run_on_bpu / node_info)
+ * that the quantizer leaves in float is moved to the CPU: a WARNING names a node without an
+ * integer form, an INFO line a node of the output side. Two quantisations with such nodes on
+ * HBC_PLACE_AUTO, without and with the output side, find them and tell the two apart; the
+ * placement is redone with them on the CPU (new subgraphs), and the model is quantised again with
+ * the placement exactly as the table shows it. A node the config asks for on the BPU is never
+ * moved (run_on_bpu is how a user keeps an output-side node on the BPU; set_model_output_int8
+ * keeps the whole int8 tail): the quantizer's refusal is the error. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,15 +100,18 @@ static int stayed_float(const hbg_graph *g, int i, const hbg_graph *q)
     return q->nodes[q->tensors[t]->producer].domain[0] == '\0';
 }
 
-/* Quantise into *q with BPU nodes the config did not ask for on HBC_PLACE_AUTO; collect the
- * labels of those the quantizer left in float into cpu (*n of them). With none, *q is the
- * quantisation of the placement as it is (AUTO quantised every node it could). */
+/* Quantise into *q with BPU nodes the config did not ask for on HBC_PLACE_AUTO (output side on
+ * the CPU when side is 1); flt[i] = 1 for those the quantizer left in float, else 0; *n of them.
+ * With none, *q is the quantisation of the placement as it is (AUTO quantised every node it
+ * could). */
 static int find_float_nodes(const mapper_stage *st, const mapper_float *fl,
                             const hbc_calib_table *tab, unsigned char *place, int output_int8,
-                            const char **cpu, int *n, hbg_graph **q, const hbc_logger *lg)
+                            int side, unsigned char *flt, int *n, hbg_graph **q,
+                            const hbc_logger *lg)
 {
     hbg_graph *g = fl->g;
-    hbc_quant_opts opts = {.place = place, .n_place = g->n_nodes, .output_int8 = output_int8};
+    hbc_quant_opts opts = {
+        .place = place, .n_place = g->n_nodes, .output_int8 = output_int8, .output_side_cpu = side};
     char err[1024];
     *n = 0;
     for (int i = 0; i < g->n_nodes; i++)
@@ -115,14 +123,63 @@ static int find_float_nodes(const mapper_stage *st, const mapper_float *fl,
         return -1;
     }
     for (int i = 0; i < g->n_nodes; i++) {
-        if (place[i] != HBC_PLACE_AUTO || !stayed_float(g, i, *q))
-            continue;
-        HBC_LOGW(lg,
-                 "node '%s' (%s): the quantizer leaves it in float (no integer form here); it "
-                 "runs on the CPU",
-                 hbg_node_label(g, &g->nodes[i]), g->nodes[i].op_type);
-        cpu[(*n)++] = hbg_node_label(g, &g->nodes[i]);
+        flt[i] = place[i] == HBC_PLACE_AUTO && stayed_float(g, i, *q);
+        *n += flt[i];
     }
+    return 0;
+}
+
+/* The nodes placed on the BPU by the table alone that the quantizer leaves in float, in cpu (*n
+ * of them), each logged with its reason; *q is the quantisation when there are none. flt is a
+ * scratch array of 2 * g->n_nodes bytes. */
+static int float_nodes(const mapper_stage *st, const mapper_float *fl, const hbc_calib_table *tab,
+                       unsigned char *place, int output_int8, unsigned char *flt, const char **cpu,
+                       int *n, hbg_graph **q, const hbc_logger *lg)
+{
+    hbg_graph *g = fl->g;
+    const int side = !output_int8;
+    int n_on = 0, n_off = 0, n_side = 0;
+    *n = 0;
+    if (find_float_nodes(st, fl, tab, place, output_int8, side, flt, &n_on, q, lg) != 0)
+        return -1;
+    if (n_on == 0)
+        return 0;
+    /* flt[i]: bit 0 in float with the output side, bit 1 without it (no integer form) */
+    if (side) {
+        hbg_graph *off = NULL;
+        unsigned char *f2 = flt + g->n_nodes;
+        if (find_float_nodes(st, fl, tab, place, output_int8, 0, f2, &n_off, &off, lg) != 0)
+            return -1;
+        hbg_graph_free(off);
+        for (int i = 0; i < g->n_nodes; i++)
+            flt[i] = (unsigned char)(flt[i] | f2[i] << 1);
+    } else {
+        for (int i = 0; i < g->n_nodes; i++)
+            flt[i] = (unsigned char)(flt[i] << 1);
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const char *label = hbg_node_label(g, &g->nodes[i]);
+        if (flt[i] == 0)
+            continue;
+        if (flt[i] >= 2)
+            HBC_LOGW(lg,
+                     "node '%s' (%s): the quantizer leaves it in float (no integer form here); "
+                     "it runs on the CPU",
+                     label, g->nodes[i].op_type);
+        else
+            HBC_LOGI(lg,
+                     "node '%s' (%s): output side, only CPU nodes or model outputs read it; it "
+                     "runs on the CPU in float",
+                     label, g->nodes[i].op_type);
+        n_side += flt[i] == 1;
+        cpu[(*n)++] = label;
+    }
+    if (n_side > 0)
+        HBC_LOGI(lg,
+                 "%d node%s of the output side run%s on the CPU in float, and a Conv/Gemm only "
+                 "they read outputs int32 (docs/quantized-ops.md section 7); run_on_bpu keeps a "
+                 "node on the BPU, set_model_output_int8 the whole int8 tail",
+                 n_side, n_side == 1 ? "" : "s", n_side == 1 ? "s" : "");
     return 0;
 }
 
@@ -131,13 +188,14 @@ int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_ta
 {
     hbg_graph *g = fl->g;
     unsigned char *place = malloc((size_t)g->n_nodes + 1);
+    unsigned char *flt = malloc(2 * (size_t)g->n_nodes + 1);
     const char **cpu = calloc((size_t)g->n_nodes + 1, sizeof *cpu);
     hbc_quant_opts opts = {.place = place, .n_place = g->n_nodes};
     char err[1024];
     int rc = -1, n_cpu = 0, refine_on = 0;
 
     *qg = NULL;
-    if (!place || !cpu) {
+    if (!place || !flt || !cpu) {
         HBC_LOGE(lg, "quantisation: out of memory");
         goto out;
     }
@@ -148,8 +206,10 @@ int mapper_quantize(const mapper_stage *st, mapper_float *fl, const hbc_calib_ta
     }
     if (optimization_of(st->cfg, &opts.output_int8, &refine_on, lg) != 0)
         goto out;
+    /* the output side on the CPU unless set_model_output_int8 asks for the int8 tail */
+    opts.output_side_cpu = !opts.output_int8;
     HBC_LOGI(lg, "Start to quantize the model.");
-    if (find_float_nodes(st, fl, tab, place, opts.output_int8, cpu, &n_cpu, qg, lg) != 0)
+    if (float_nodes(st, fl, tab, place, opts.output_int8, flt, cpu, &n_cpu, qg, lg) != 0)
         goto out;
     if (n_cpu > 0) {
         /* Place again with those nodes on the CPU, and quantise exactly that placement. */
@@ -176,6 +236,7 @@ out:
         *qg = NULL;
     }
     free(cpu);
+    free(flt);
     free(place);
     return rc;
 }
