@@ -1,10 +1,14 @@
 /* makertbin's calibration stage: the calibration data set (hbc_calset_load, docs/preprocess.md),
  * the configured calibration method (hbc_calibrate, docs/calibration.md) and the calibrated model
  * <prefix>_calibrated_model.onnx (hbc_calib_build_qdq_graph). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hbc/calib.h"
 #include "hbc/prep.h"
+#include "hbg/npy.h"
+#include "mapper.h"
 #include "mapper_stages.h"
 
 /* calibration_type -> calibration method, and whether the method needs calibration data. */
@@ -54,6 +58,42 @@ out:
     return rc;
 }
 
+/* debug_mode dump_calibration_data (interface notes 1.2): every sample of every input as
+ * <working_dir>/calibration_data/<input>/<i>.npy (float32, the sample's shape; i from 0 in the
+ * order calibration uses them; characters of the input name other than [A-Za-z0-9._-] become
+ * '_'): the tensors the original float model, with its HZ_PREPROCESS node, takes in calibration,
+ * which hb_mapper infer takes too. Each file is written to a temporary name and renamed. */
+static int dump_data(const mapper_stage *st, const hbc_calset *cs, const hbc_logger *lg)
+{
+    char dir[4096], path[4200], err[512];
+    for (int i = 0; i < cs->n_inputs; i++) {
+        int n = snprintf(dir, sizeof dir, "%s/calibration_data/", st->working_dir);
+        for (const char *c = cs->names[i]; *c && n < (int)sizeof dir - 1; c++, n++) {
+            int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                     (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+            dir[n] = ok ? *c : '_';
+        }
+        dir[n < (int)sizeof dir ? n : (int)sizeof dir - 1] = '\0';
+        if (mapper_make_dirs(dir) != 0) {
+            HBC_LOGE(lg, "debug_mode dump_calibration_data: cannot create %s", dir);
+            return -1;
+        }
+        hbg_tensor t = {.name = cs->names[i], .dtype = HBG_DT_F32, .rank = cs->rank[i]};
+        memcpy(t.dims, cs->dims[i], sizeof t.dims);
+        for (int s = 0; s < cs->n_samples; s++) {
+            t.data = cs->data[(size_t)s * (size_t)cs->n_inputs + (size_t)i];
+            snprintf(path, sizeof path, "%s/%d.npy", dir, s);
+            if (hbg_npy_save(path, &t, err, sizeof err) != HBG_OK) {
+                HBC_LOGE(lg, "debug_mode dump_calibration_data: %s", err);
+                return -1;
+            }
+        }
+        HBC_LOGI(lg, "debug_mode dump_calibration_data: %d samples of input %s in %s",
+                 cs->n_samples, cs->names[i], dir);
+    }
+    return 0;
+}
+
 /* Options of the method from calibration_parameters. */
 static int options_of(const hbc_cfg *cfg, hbc_calib_options *o, const hbc_logger *lg)
 {
@@ -84,6 +124,9 @@ int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_c
     int rc = -1;
 
     if (load_data(cfg, g, cs, lg) != 0 || options_of(cfg, &opt, lg) != 0)
+        goto out;
+    if (cfg->given[HBC_KEY_DEBUG_MODE] && cfg->debug_mode == HBC_DEBUG_DUMP_CALIBRATION_DATA &&
+        dump_data(st, cs, lg) != 0)
         goto out;
     HBC_LOGI(lg, "Start to calibrate the model.");
     if (!(samples = calloc((size_t)cs->n_samples + 1, sizeof *samples))) {

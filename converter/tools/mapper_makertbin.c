@@ -264,22 +264,17 @@ int mapper_makertbin(const mapper_args *a, const hbc_logger *lg)
                        .working_dir = cfg->working_dir,
                        .prefix = cfg->output_model_file_prefix};
     remove_artifacts(&st, lg);
-    if (cfg->given[HBC_KEY_DEBUG_MODE])
-        HBC_LOGW(lg, "%s: model_parameters.debug_mode %s is not implemented; ignored", cfg->path,
-                 hbc_cfg_enum_name(HBC_ENUM_DEBUG_MODE, (int)cfg->debug_mode));
     if ((rc = mapper_float_stage(&st, lg, &fl)) != MAPPER_OK)
         goto fail;
     rc = MAPPER_FAILED;
     if (mapper_calibrate(&st, fl.g, &cs, &tab, lg) != 0 ||
-        mapper_quantize(&st, &fl, &tab, &cs, &qg, lg) != 0 || report(&st, &fl, qg, &tab, &cs, lg) != 0)
+        mapper_quantize(&st, &fl, &tab, &cs, &qg, lg) != 0 ||
+        report(&st, &fl, qg, &tab, &cs, lg) != 0)
         goto fail;
     rc = mapper_compile(&st, qg, lg);
     goto done;
 fail:
     remove_artifacts(&st, lg);
-    if (cfg->given[HBC_KEY_DEBUG_MODE])
-        HBC_LOGW(lg, "%s: model_parameters.debug_mode %s is not implemented; ignored", cfg->path,
-                 hbc_cfg_enum_name(HBC_ENUM_DEBUG_MODE, (int)cfg->debug_mode));
 done:
     hbg_graph_free(qg);
     hbc_calib_table_free(&tab);

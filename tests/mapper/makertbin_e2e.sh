@@ -106,6 +106,15 @@ if grep -q "optimization: 'bias_correction'" good/config.yaml; then
 fi
 wd=good/model_output
 [ -s "$wd/$prefix.bin" ] || fail "$wd/$prefix.bin was not written"
+dumped=''
+if grep -q "debug_mode: 'dump_calibration_data'" good/config.yaml; then
+  # one .npy per sample; the first one is what hb_mapper infer makes of the first calibration file
+  nsamp=$(sed -n 's/.*There are \([0-9]*\) samples in the data set.*/\1/p' good/console.txt)
+  ndump=$(ls "$wd/calibration_data/$input"/*.npy 2>/dev/null | wc -l)
+  [ -n "$nsamp" ] && [ "$ndump" -eq "$nsamp" ] ||
+    fail "debug_mode dump_calibration_data: $ndump files for ${nsamp:-?} samples"
+  dumped=$wd/calibration_data/$input/0.npy
+fi
 nsub=$(grep -c "INFO Compile submodel: ${prefix}_subgraph_" good/console.txt)
 [ "$nsub" -gt 0 ] || fail "no BPU subgraph was compiled"
 for ((k = 0; k < nsub; k++)); do
@@ -166,6 +175,21 @@ for a in $arts; do
   [ $n -gt 0 ] || fail "$a: hb_onnx_run wrote no output"
   echo "$a: infer == hb_onnx_run on $n output(s)"
 done
+if [ -n "$dumped" ]; then
+  first=$(ls "$cal" | LC_ALL=C sort | grep -v '^\.' | head -n 1)
+  model=$wd/${prefix}_original_float_model.onnx
+  mkdir -p run_dump infer_dump
+  "$run" "$model" "$input=$dumped" -o run_dump >run_dump.txt 2>&1 ||
+    fail "hb_onnx_run on $dumped: $(cat run_dump.txt)"
+  "$mapper" infer --config good/config.yaml --model-type "$mtype" --model-file "$model" \
+    --image-file "$input" "$cal/$first" --output-dir infer_dump >infer_dump.txt 2>&1 ||
+    fail "hb_mapper infer on $cal/$first: $(cat infer_dump.txt)"
+  for f in run_dump/*.npy; do
+    cmp -s "$f" "infer_dump/$(basename "$f")" ||
+      fail "the dumped calibration sample 0 and $first give different outputs ($f)"
+  done
+  echo "debug_mode dump_calibration_data: $dumped == $first as calibration and infer see it"
+fi
 
 # ---- 3. bad inputs ---------------------------------------------------------------------------
 # bad CASE WANT: makertbin in CASE must exit 1, print WANT, and leave no artifact.
