@@ -207,37 +207,111 @@ static ck_use node_use(const ck_ctx *c)
     return u;
 }
 
-/* Move the node's leading constant LOADs (cur->pre_n, from instruction start) before the SYNC
- * that ends the previous node, so they run during its compute, when their SRAM range is
- * disjoint from everything the previous node touches. They lose their tokens: the SYNC now
- * orders them before every instruction of this node. */
-static void hoist_consts(ck_ctx *c, size_t start, const ck_use *cur, const ck_use *prev)
+/* Does [lo, hi) meet any range a node touches? */
+static int use_meets(const ck_use *u, uint32_t lo, uint32_t hi)
+{
+    for (int i = 0; i < 4; i++)
+        if (u->lo[i] < u->hi[i] && lo < u->hi[i] && u->lo[i] < hi)
+            return 1;
+    return 0;
+}
+
+/* Reverse instructions [a, b) (with their node tags): the step of a block rotation. */
+static void rev_ins(ck_ctx *c, size_t a, size_t b)
+{
+    while (a + 1 < b) {
+        b--;
+        bpu_insn t = c->ins[a];
+        c->ins[a] = c->ins[b];
+        c->ins[b] = t;
+        int tn = c->ins_node[a];
+        c->ins_node[a] = c->ins_node[b];
+        c->ins_node[b] = tn;
+        a++;
+    }
+}
+
+/* Move the node's leading constant LOADs (cur->pre_n of them, from instruction start) to
+ * position pos (a SYNC that ends an earlier node), so they run during that node's compute.
+ * They lose their tokens: the SYNC at pos now orders them before every instruction of this
+ * node. The caller has checked that their SRAM is free from there on. Returns how many moved
+ * (0: not hoistable). */
+static size_t hoist_to(ck_ctx *c, size_t start, const ck_use *cur, size_t pos)
 {
     size_t n = cur->pre_n > 0 ? (size_t)cur->pre_n : 0;
-    if (n == 0 || start == 0 || c->ins[start - 1].opcode != BPU_OP_SYNC || start + n > c->n_ins)
-        return;
+    if (n == 0 || pos >= start || c->ins[pos].opcode != BPU_OP_SYNC || start + n > c->n_ins)
+        return 0;
     for (size_t i = 0; i < n; i++)
         if (c->ins[start + i].opcode != BPU_OP_LOAD)
-            return;
-    for (int i = 0; i < 4; i++)
-        if (prev->lo[i] < prev->hi[i] && cur->pre_lo < prev->hi[i] && prev->lo[i] < cur->pre_hi)
-            return;
+            return 0;
     int pushed = (c->ins[start + n - 1].dep & BPU_DEP_PUSH_NEXT) != 0;
-    bpu_insn sync = c->ins[start - 1];
-    int sync_node = c->ins_node[start - 1];
-    for (size_t i = 0; i < n; i++) {
-        c->ins[start - 1 + i] = c->ins[start + i];
-        c->ins[start - 1 + i].dep = 0;
-        c->ins_node[start - 1 + i] = c->ins_node[start + i]; /* still the node they load for */
-    }
-    c->ins[start - 1 + n] = sync;
-    c->ins_node[start - 1 + n] = sync_node;
+    for (size_t i = 0; i < n; i++)
+        c->ins[start + i].dep = 0; /* their node tags stay: still the node they load for */
+    rev_ins(c, pos, start);
+    rev_ins(c, start, start + n);
+    rev_ins(c, pos, start + n);
     for (size_t i = start + n; pushed && i < c->n_ins; i++)
         if (bpu_op_queue(c->ins[i].opcode) == BPU_Q_EXEC) {
             c->ins[i].dep &= (uint8_t)~BPU_DEP_POP_PREV;
             break;
         }
+    return n;
 }
+
+/* The largest part of [lo, hi) that no range of u[0..n) meets (deep prefetch: where a node's
+ * constants can go so that they load during the n nodes before it). */
+static void free_gap(const ck_use *u, int n, uint32_t lo, uint32_t hi, uint32_t *glo, uint32_t *ghi)
+{
+    *glo = *ghi = lo;
+    for (int i = -1; i < 4 * n; i++) { /* a gap starts at lo or where a range ends */
+        uint32_t s = i < 0 ? lo : u[i / 4].hi[i % 4], e = hi;
+        if (i >= 0 && (u[i / 4].lo[i % 4] >= s || s <= lo || s >= hi))
+            continue;
+        for (int k = 0; k < 4 * n; k++) {
+            const uint32_t rlo = u[k / 4].lo[k % 4], rhi = u[k / 4].hi[k % 4];
+            if (rlo >= rhi)
+                continue;
+            if (rlo <= s && s < rhi)
+                e = s; /* inside a range: empty */
+            else if (rlo > s && rlo < e)
+                e = rlo;
+        }
+        if (e - s > *ghi - *glo)
+            *glo = s, *ghi = e;
+    }
+}
+
+/* Modelled cycles of the instructions so far, closed by END (the greedy choice of deep
+ * prefetch compares them); UINT64_MAX when the prefix does not load. */
+static uint64_t prefix_cycles(ck_ctx *c, bpu_march_id march)
+{
+    uint64_t cyc = UINT64_MAX;
+    uint8_t *buf = malloc((c->n_ins + 1) * BPU_INSN_BYTES);
+    bpu_program *bp = NULL;
+    bpu_error be;
+    bpu_insn end = {.opcode = BPU_OP_END};
+    if (!buf)
+        return cyc;
+    for (size_t i = 0; i <= c->n_ins; i++)
+        if (bpu_encode(i < c->n_ins ? &c->ins[i] : &end, buf + i * BPU_INSN_BYTES, NULL) != BPU_OK)
+            goto out;
+    if (bpu_program_load(buf, (c->n_ins + 1) * BPU_INSN_BYTES, march, &bp, &be) == BPU_OK)
+        cyc = bpu_program_estimate(bp)->cycles;
+out:
+    bpu_program_free(bp);
+    free(buf);
+    return cyc;
+}
+
+/* How far back (in nodes) deep prefetch may move a node's constant LOADs. */
+#define CK_DEEP_MAX 16
+
+/* What lower_all remembers of the last CK_DEEP_MAX lowered nodes, newest first. */
+typedef struct ck_hist {
+    ck_use use[CK_DEEP_MAX];
+    size_t sync[CK_DEEP_MAX]; /* index of the SYNC that ends each */
+    int n;
+} ck_hist;
 
 /* Lower one node with fresh usage tracking. */
 static hbg_status lower_one(ck_ctx *c, int n)
@@ -249,24 +323,108 @@ static hbg_status lower_one(ck_ctx *c, int n)
     return ck_lower(c, n);
 }
 
+/* Lower node (tagged c->cur_node), whose instructions start at start and constants at cb0, in
+ * the window [lo, hi) and move its constant LOADs before the SYNC ending the d-th node back
+ * (d = 0: no move). With d > 0 the constants must be free of the SRAM of those d nodes: the
+ * node is lowered in the largest part of the window they leave, and when that fails or leaves
+ * them in the way, in [lo, hi) without a move. *moved: how many LOADs moved. */
+static hbg_status place_node(ck_ctx *c, int node, size_t start, size_t cb0, uint32_t lo,
+                             uint32_t hi, const ck_hist *h, int d, ck_use *cur, size_t *moved)
+{
+    hbg_status st;
+    uint32_t glo = lo, ghi = hi;
+    *moved = 0;
+    if (d > 0)
+        free_gap(h->use, d, lo, hi, &glo, &ghi);
+    c->n_ins = start, c->n_cb = cb0;
+    c->sram_lo = glo, c->sram_hi = ghi;
+    st = lower_one(c, node);
+    *cur = node_use(c);
+    if (st == HBG_OK && d > 0) {
+        int ok = cur->pre_n > 0;
+        for (int k = 0; k < d && ok; k++)
+            ok = !use_meets(&h->use[k], cur->pre_lo, cur->pre_hi);
+        if (ok)
+            *moved = hoist_to(c, start, cur, h->sync[d - 1]);
+    }
+    if (st == HBG_E_NOMEM || (st == HBG_OK && (d == 0 || *moved)))
+        goto out;
+    if (c->err && c->errlen)
+        c->err[0] = '\0';
+    c->n_ins = start, c->n_cb = cb0;
+    c->sram_lo = lo, c->sram_hi = hi;
+    st = lower_one(c, node);
+    *cur = node_use(c);
+out:
+    c->sram_lo = lo, c->sram_hi = hi;
+    return st;
+}
+
+/* Deep prefetch (c->deep_prefetch): try every depth 0..h->n for the node's constant LOADs and
+ * keep the one with the fewest modelled cycles of the program so far (ties: the shallowest).
+ * The node has been lowered once already (instructions from start, constants from cb0). */
+static hbg_status deep_place(ck_ctx *c, bpu_march_id march, int node, size_t start, size_t cb0,
+                             uint32_t lo, uint32_t hi, ck_hist *h, ck_use *cur)
+{
+    hbg_status st = HBG_OK;
+    const size_t first = h->sync[h->n - 1], keep = start - first;
+    size_t moved = 0;
+    bpu_insn *save = malloc(keep * sizeof *save);
+    int *save_node = malloc(keep * sizeof *save_node);
+    uint64_t best = UINT64_MAX;
+    int best_d = 0;
+    if (!save || !save_node) {
+        st = ck_fail(c, HBG_E_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(save, c->ins + first, keep * sizeof *save);
+    memcpy(save_node, c->ins_node + first, keep * sizeof *save_node);
+    for (int d = 0; d <= h->n && st == HBG_OK; d++) {
+        memcpy(c->ins + first, save, keep * sizeof *save);
+        memcpy(c->ins_node + first, save_node, keep * sizeof *save_node);
+        st = place_node(c, node, start, cb0, lo, hi, h, d, cur, &moved);
+        if (st != HBG_OK || (d > 0 && !moved))
+            continue;
+        uint64_t cyc = prefix_cycles(c, march);
+        if (cyc <= best)
+            best = cyc, best_d = d;
+    }
+    if (st != HBG_OK)
+        goto out;
+    memcpy(c->ins + first, save, keep * sizeof *save);
+    memcpy(c->ins_node + first, save_node, keep * sizeof *save_node);
+    st = place_node(c, node, start, cb0, lo, hi, h, best_d, cur, &moved);
+    const size_t pos = best_d > 0 ? h->sync[best_d - 1] : start;
+    for (int k = 0; k < h->n && moved; k++)
+        if (h->sync[k] >= pos)
+            h->sync[k] += moved; /* the SYNCs at or after the insertion point moved down */
+out:
+    free(save);
+    free(save_node);
+    return st;
+}
+
 /* Lower the nodes in order. With optimize_level 3 a node's output stays in SRAM when its only
  * reader is the next node and both can run as one tile that way: the node is lowered with the
  * resident output, the next one tried (and rolled back) with the resident input; if either
  * refuses, the node is lowered again storing to DDR. Then its constant LOADs are hoisted into
  * the previous node when their SRAM is free there (weight prefetch). */
-static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role,
-                            unsigned char *resident)
+static hbg_status lower_all(ck_ctx *c, bpu_march_id march, const int *nodes, int nn,
+                            const int *role, unsigned char *resident)
 {
     hbg_status st = HBG_OK;
     int in_top = 0, out_top = 1, have_prev = 0;
+    uint32_t wlo = 0, whi = 0; /* the node's window (set_bounds) */
+    ck_hist h;
     ck_use prev, cur;
     memset(&prev, 0, sizeof prev);
+    memset(&h, 0, sizeof h);
     c->res_in = -1;
     for (int j = 0; j < nn && st == HBG_OK; j++) {
         const hbg_node *nd = &c->g->nodes[nodes[j]];
         const int y = nd->out[0];
         const uint32_t in_bytes = c->res_in >= 0 ? res_bytes(c, c->res_in) : 0;
-        const size_t start = c->n_ins;
+        const size_t start = c->n_ins, cb0 = c->n_cb;
         int want =
             c->olevel >= 3 && j + 1 < nn && nd->n_out == 1 && ck_resident_kind(c->kind[nodes[j]]) &&
             ck_resident_kind(c->kind[nodes[j + 1]]) && role[y] == 3 && c->consumers[y] == 1 &&
@@ -283,6 +441,7 @@ static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role
             c->cur_node = j;
             st = set_bounds(c, in_top, in_bytes, out_top, ob) ? lower_one(c, nodes[j])
                                                               : HBG_E_UNSUPPORTED;
+            wlo = c->sram_lo, whi = c->sram_hi;
             if (st == HBG_OK) { /* dry run of the reader */
                 const int save_in = c->res_in;
                 const uint32_t save_addr = c->res_in_addr;
@@ -311,13 +470,26 @@ static hbg_status lower_all(ck_ctx *c, const int *nodes, int nn, const int *role
         }
         if (!want) {
             set_bounds(c, in_top, in_bytes, 0, 0);
+            wlo = c->sram_lo, whi = c->sram_hi;
             c->cur_node = j;
             st = lower_one(c, nodes[j]);
             cur = node_use(c);
         }
         if (st == HBG_OK && c->n_ins > start) {
-            if (have_prev && c->olevel >= 3)
-                hoist_consts(c, start, &cur, &prev);
+            c->cur_node = j;
+            if (c->olevel >= 3 && c->deep_prefetch && h.n > 0) {
+                st = deep_place(c, march, nodes[j], start, cb0, wlo, whi, &h, &cur);
+            } else if (have_prev && c->olevel >= 3 && !use_meets(&prev, cur.pre_lo, cur.pre_hi) &&
+                       hoist_to(c, start, &cur, start - 1)) {
+                for (int k = 0; k < h.n; k++)
+                    h.sync[k] += (size_t)cur.pre_n;
+            }
+            /* the node ends with its SYNC: hoisting only moves instructions before it */
+            memmove(h.use + 1, h.use, (CK_DEEP_MAX - 1) * sizeof *h.use);
+            memmove(h.sync + 1, h.sync, (CK_DEEP_MAX - 1) * sizeof *h.sync);
+            h.use[0] = cur;
+            h.sync[0] = c->n_ins - 1;
+            h.n += h.n < CK_DEEP_MAX;
             prev = cur;
             have_prev = 1;
         }
@@ -409,7 +581,7 @@ static hbg_status compile_one(ck_ctx *c, const hbc_compiled *cm, int s, const in
             }
         }
         memset(resident + nt, 0, (size_t)nt);
-        if ((st = lower_all(c, nodes, nn, role, resident + nt)) != HBG_OK)
+        if ((st = lower_all(c, cm->march, nodes, nn, role, resident + nt)) != HBG_OK)
             goto out;
         if (pass == 1 && memcmp(resident, resident + nt, (size_t)nt) != 0) {
             st = ck_fail(c, HBG_E_INVALID, "subgraph %d: residency changed between plans", s);
@@ -508,7 +680,7 @@ static hbg_status compile_sub(ck_ctx *c, hbc_compiled *cm, int s, const int *nod
     hbc_cm_subgraph cand;
     bpu_counters best, est;
     hbg_status st = HBG_OK;
-    int n_sched = c->olevel >= 1 ? 4 : 1, have = 0;
+    int n_sched = c->olevel >= 1 ? 4 : 1, have = 0, best_k = 0;
     int pipe[4] = {0}, wide[4] = {0}; /* what each schedule's lowering saw */
     memset(&cand, 0, sizeof cand);
     memset(&best, 0, sizeof best);
@@ -534,9 +706,27 @@ static hbg_status compile_sub(ck_ctx *c, hbc_compiled *cm, int s, const int *nod
             cm->sub[s] = cand;
             memset(&cand, 0, sizeof cand);
             best = est;
+            best_k = k;
             have = 1;
         } else {
             sub_free(&cand);
+        }
+    }
+    /* O3: the best schedule once more with deep prefetch, kept when it is better */
+    if (st == HBG_OK && have && c->olevel >= 3) {
+        c->pipe_tiles = sched[best_k][0];
+        c->wide_chunks = sched[best_k][1];
+        c->deep_prefetch = 1;
+        st = compile_one(c, cm, s, nodes, nn, &cand, &est);
+        c->deep_prefetch = 0;
+        if (st == HBG_OK && better(c->mode, &est, &best)) {
+            sub_free(&cm->sub[s]);
+            cm->sub[s] = cand;
+            memset(&cand, 0, sizeof cand);
+        } else if (st != HBG_E_NOMEM) {
+            if (st != HBG_OK && c->err && c->errlen)
+                c->err[0] = '\0';
+            st = HBG_OK;
         }
     }
     sub_free(&cand);

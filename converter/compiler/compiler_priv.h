@@ -42,6 +42,9 @@ typedef struct ck_ctx {
     const bpu_march *m;
     int olevel;
     hbc_cm_goal mode; /* the figure compile_sub minimises over the schedules it tries */
+    /* O3: move constant LOADs up to CK_DEEP_MAX nodes back where SRAM allows (lower_all;
+     * compile_sub sets it for one extra lowering) */
+    int deep_prefetch;
     /* the schedule being tried (compile_sub keeps the best by the mode's metric) */
     int pipe_tiles;  /* cut layers moving > 16 KiB into up to 4 row tiles (pick_rows) */
     int wide_chunks; /* conv weight budget: all SRAM but one-row tiles, not half (conv_chunk) */
