@@ -65,8 +65,15 @@ static void on_insn(void *user, const bpu_trace_event *ev)
     hbperf_layer *l = &a->rows[a->lm->insn_layer[ev->index]];
     l->insns++;
     if (ev->queue < BPU_Q_COUNT) {
-        if (!l->has_span || ev->start < l->start)
-            l->start = ev->start;
+        if (ev->queue == BPU_Q_LOAD) {
+            if (!l->has_load || ev->start < l->load_start)
+                l->load_start = ev->start;
+            l->has_load = 1;
+        } else {
+            if (!l->has_compute || ev->start < l->start)
+                l->start = ev->start;
+            l->has_compute = 1;
+        }
         if (!l->has_span || ev->end > l->end)
             l->end = ev->end;
         l->has_span = 1;
@@ -144,6 +151,9 @@ int hbperf_sub_layers(hbperf_sub *s, const uint8_t *program, size_t len, bpu_mar
              (unsigned long long)c.cycles, (unsigned long long)est->cycles);
         goto out;
     }
+    for (uint32_t l = 0; l < lm->layer_count; l++)
+        if (rows[l].has_load && !rows[l].has_compute)
+            rows[l].start = rows[l].load_start;
     s->insns = bpu_program_size(p);
     s->est = *est;
     s->n_layers = (int)lm->layer_count;
@@ -277,6 +287,11 @@ static void json_layers(FILE *f, const hbperf_model *m)
             else
                 fprintf(f,
                         "\"start cycle\": null, \"end cycle\": null, \"span (ms)\": null,\n     ");
+            if (r->has_load)
+                fprintf(f, "\"first load cycle\": %llu, ",
+                        (unsigned long long)(base + r->load_start));
+            else
+                fprintf(f, "\"first load cycle\": null, ");
             fprintf(f, "\"busy cycles\": {");
             for (int q = 0; q < BPU_Q_COUNT; q++)
                 fprintf(f, "%s\"%s\": %llu", q ? ", " : "", queue_names[q],
@@ -441,10 +456,12 @@ static int html_layers(FILE *f, const hbperf_model *m, const bpu_counters *t)
     }
     fprintf(f, "<h2>Layers</h2>\n<p>Each instruction belongs to the graph node the compiler "
                "emitted it for (weight loads prefetched during the previous node included). A "
-               "layer's span runs from the issue of its first LOAD/EXEC/STORE instruction to the "
-               "retirement of its last one (its closing barrier, which waits for every queue, is "
-               "left out); spans of neighbours overlap where the queues run in parallel. MACs, "
-               "DDR bytes and busy cycles add up to the totals.</p>\n");
+               "layer's span runs from the issue of its first EXEC/STORE instruction (its first "
+               "LOAD when it has none; weight loads may be prefetched several layers earlier, "
+               "see \"first load cycle\" in the JSON) to the retirement of its last "
+               "LOAD/EXEC/STORE one (its closing barrier, which waits for every queue, is left "
+               "out); spans of neighbours overlap where the queues run in parallel. MACs, DDR "
+               "bytes and busy cycles add up to the totals.</p>\n");
     svg_spans(f, m, t->cycles);
     for (int i = 0; i < m->n_sub; i++)
         for (int l = 0; l < m->sub[i].n_layers; l++, k++) {

@@ -29,10 +29,14 @@ typedef struct hbperf_layer {
     uint64_t insns;             /* instructions attributed to it (0: no code, e.g. a Flatten) */
     uint64_t busy[BPU_Q_COUNT]; /* busy cycles on the LOAD, EXEC, STORE queues */
     int has_span;               /* 1 when it has LOAD/EXEC/STORE instructions (start, end valid) */
-    uint64_t start, end;        /* cycles from program start: first issue and last retirement of
-                                   those instructions (its span; barriers, which wait for every
-                                   queue, are left out; spans of neighbours overlap where queues
-                                   run in parallel) */
+    uint64_t start, end;        /* cycles from program start: its span, from the first issue of its
+                                   EXEC/STORE instructions (of its LOADs when it has none) to the
+                                   last retirement of its LOAD/EXEC/STORE instructions (barriers,
+                                   which wait for every queue, are left out; spans of neighbours
+                                   overlap where queues run in parallel) */
+    int has_load, has_compute;  /* it has LOAD / EXEC or STORE instructions */
+    uint64_t load_start;        /* first issue of its LOADs: weights may be prefetched several
+                                   layers before its span starts (docs/compiler.md) */
     uint64_t barrier_cycles;    /* cycles of its SYNC / END barriers (not in any queue) */
     uint64_t macs;              /* CONV multiply-accumulates */
     uint64_t ddr_load_bytes, ddr_store_bytes;
