@@ -198,8 +198,9 @@ int main(int argc, char **argv)
             goto out;
         }
         p->alignedShape = p->validShape; /* dense data: the library pads */
-        uint32_t alloc = (uint32_t)want > (uint32_t)p->alignedByteSize ? (uint32_t)want
-                                                                       : (uint32_t)p->alignedByteSize;
+        uint32_t alloc = (uint32_t)want > (uint32_t)p->alignedByteSize
+                             ? (uint32_t)want
+                             : (uint32_t)p->alignedByteSize;
         if ((rc = hbSysAllocCachedMem(&in[i].sysMem[0], alloc)) != 0) {
             free(data);
             fail("hbSysAllocCachedMem", rc);
@@ -240,8 +241,9 @@ int main(int argc, char **argv)
         uint8_t *got = es ? malloc(n * es) : NULL;
         if (!ref || !got || npy_data(ref, rsize, &rdata, &rn, descr, sizeof descr) != 0 ||
             rn != n * es) {
-            fprintf(stderr, "api_client: output %d '%s': reference %s unreadable or not %zu x %zu "
-                            "bytes\n",
+            fprintf(stderr,
+                    "api_client: output %d '%s': reference %s unreadable or not %zu x %zu "
+                    "bytes\n",
                     o, name, path, n, es);
             differ = 1;
         } else {

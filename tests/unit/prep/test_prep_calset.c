@@ -29,7 +29,7 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/hbc_prep_calset_XXXXXX");
+    snprintf(tmp, sizeof tmp, "hbc_prep_calset_XXXXXX"); /* in the working directory */
     return mkdtemp(tmp) ? 0 : -1;
 }
 
