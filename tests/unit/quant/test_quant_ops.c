@@ -476,6 +476,23 @@ static void test_loader_domain(void **state)
     hbg_graph_free(g);
 }
 
+/* A graph (opset 13) with the float input x of shape xd and the constant weights w of shape wd;
+ * the caller adds the nodes. */
+static hbg_graph *conv_input_graph(const int64_t xd[4], const int64_t wd[4], const float *w,
+                                   size_t wbytes)
+{
+    hbg_graph *g = hbg_graph_create();
+    assert_non_null(g);
+    g->ir_version = 8;
+    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
+    int x = hbg_graph_tensor(g, "x");
+    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
+    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
+    assert_int_equal(hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, wbytes),
+                     HBG_OK);
+    return g;
+}
+
 /* The quantiser: a float Conv + Relu + Softmax graph; the Softmax forced onto the BPU is refused
  * naming it; a missing threshold is refused naming the tensor; the accepted graph has the
  * expected nodes and integers. */
@@ -483,18 +500,10 @@ static void test_quantizer(void **state)
 {
     (void)state;
     const float w[2] = {0.5f, -1.0f}, b[2] = {0.25f, 0.0f};
-    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1}, bd[1] = {2};
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL;
     hbc_calib_table tab = {0, 0, NULL};
     char err[512];
-    assert_non_null(g);
-    g->ir_version = 8;
-    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
-    int x = hbg_graph_tensor(g, "x");
-    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1}, bd[1] = {2};
-    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
-    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
-    assert_int_equal(
-        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
     assert_int_equal(
         hbg_graph_set_const(g, hbg_graph_tensor(g, "b"), HBG_DT_F32, 1, bd, b, sizeof b), HBG_OK);
     const char *cin[3] = {"x", "w", "b"}, *c[1] = {"c"}, *rl[1] = {"r"}, *sm[1] = {"y"};
@@ -549,18 +558,10 @@ static void test_quantizer_output_types(void **state)
 {
     (void)state;
     const float w[2] = {0.5f, -1.0f};
-    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1};
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL;
     hbc_calib_table tab = {0, 0, NULL};
     char err[512];
-    assert_non_null(g);
-    g->ir_version = 8;
-    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
-    int x = hbg_graph_tensor(g, "x");
-    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1};
-    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
-    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
-    assert_int_equal(
-        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
     const char *cin[2] = {"x", "w"}, *c[1] = {"y"};
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 2, cin, 1, c, NULL), HBG_OK);
     assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
@@ -602,18 +603,10 @@ static void test_quantizer_output_side(void **state)
     (void)state;
     const float w[2] = {0.5f, -4.0f};
     const float xv[4] = {1.0f, -2.0f, 0.25f, 2.0f};
-    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1};
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL;
     hbc_calib_table tab = {0, 0, NULL};
     char err[512];
-    assert_non_null(g);
-    g->ir_version = 8;
-    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
-    int x = hbg_graph_tensor(g, "x");
-    const int64_t xd[4] = {1, 1, 2, 2}, wd[4] = {2, 1, 1, 1};
-    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
-    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
-    assert_int_equal(
-        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
     const char *cin[2] = {"x", "w"}, *c[1] = {"c"}, *sg[1] = {"s"}, *y[1] = {"y"};
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 2, cin, 1, c, NULL), HBG_OK);
     assert_int_equal(hbg_graph_add_node(g, "Sigmoid", "", "sig", 1, c, 1, sg, NULL), HBG_OK);
@@ -689,18 +682,10 @@ static void test_bias_correct(void **state)
     const float s0[3] = {30, 60, 90}, s1[3] = {12, 0, 0};
     const float *r0[1] = {s0}, *r1[1] = {s1};
     const float *const *samples[2] = {r0, r1};
-    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    const int64_t xd[4] = {1, 1, 1, 3}, wd[4] = {1, 1, 1, 2}, bd[1] = {1};
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL;
     hbc_calib_table tab = {0, 0, NULL};
     char err[512];
-    assert_non_null(g);
-    g->ir_version = 8;
-    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
-    int x = hbg_graph_tensor(g, "x");
-    const int64_t xd[4] = {1, 1, 1, 3}, wd[4] = {1, 1, 1, 2}, bd[1] = {1};
-    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
-    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
-    assert_int_equal(
-        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
     assert_int_equal(
         hbg_graph_set_const(g, hbg_graph_tensor(g, "b"), HBG_DT_F32, 1, bd, b, sizeof b), HBG_OK);
     const char *cin[3] = {"x", "w", "b"}, *y[1] = {"y"};
@@ -756,18 +741,10 @@ static void test_round_weights(void **state)
     const float s0[3] = {10, 10, 5}, s1[3] = {20, 20, -3};
     const float *r0[1] = {s0}, *r1[1] = {s1};
     const float *const *samples[2] = {r0, r1};
-    hbg_graph *g = hbg_graph_create(), *q = NULL;
+    const int64_t xd[4] = {1, 3, 1, 1}, wd[4] = {1, 3, 1, 1};
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL;
     hbc_calib_table tab = {0, 0, NULL};
     char err[512];
-    assert_non_null(g);
-    g->ir_version = 8;
-    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
-    int x = hbg_graph_tensor(g, "x");
-    const int64_t xd[4] = {1, 3, 1, 1}, wd[4] = {1, 3, 1, 1};
-    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, xd), HBG_OK);
-    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
-    assert_int_equal(
-        hbg_graph_set_const(g, hbg_graph_tensor(g, "w"), HBG_DT_F32, 4, wd, w, sizeof w), HBG_OK);
     const char *cin[2] = {"x", "w"}, *y[1] = {"y"};
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 2, cin, 1, y, NULL), HBG_OK);
     assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
