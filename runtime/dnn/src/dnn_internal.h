@@ -69,6 +69,12 @@ struct hb_packed {
 void hb_registry_lock(void);
 void hb_registry_unlock(void);
 hb_model *hb_model_lookup(const void *h);
+/* The live model of handle h for API function fn (takes the registry lock itself): 0, or
+ * HB_DNN_INVALID_DNN_HANDLE with a log line naming fn. */
+int32_t hb_model_get(const void *h, const char *fn, hb_model **out);
+/* As hb_model_get, and idx must be an input (in = 1) or output index of the model, else
+ * HB_DNN_INVALID_ARGUMENT naming fn and the range. */
+int32_t hb_model_get_tensor(const void *h, int in, int32_t idx, const char *fn, hb_model **out);
 hb_packed *hb_packed_lookup(const void *h);
 
 /* Run one inference of model m on worker `worker` with the user tensors. rois: NULL (hbDNNInfer),

@@ -12,25 +12,6 @@
  * string. */
 static const char k_none[] = "";
 
-/* Resolve a live model handle for query fn; 0 or an error code (message logged). */
-static int32_t lookup(const void *h, const char *fn, hb_model **out)
-{
-    hb_registry_lock();
-    *out = hb_model_lookup(h);
-    hb_registry_unlock();
-    return *out ? 0 : hb_dnn_fail(HB_DNN_INVALID_DNN_HANDLE, "%s: not a live model handle", fn);
-}
-
-/* Check index idx against the model's inputs (in) or outputs. */
-static int32_t check_index(const hb_model *m, int in, int32_t idx, const char *fn)
-{
-    uint32_t cnt = in ? m->bin->input_count : m->bin->output_count;
-    if (idx < 0 || (uint32_t)idx >= cnt)
-        return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "%s: index %d out of range 0..%u", fn, idx,
-                           cnt - 1);
-    return 0;
-}
-
 /* The .bin (docs/bin-format.md) has no description records: every description is empty. */
 static int32_t get_desc(const char **desc, uint32_t *size, int32_t *type, hbDNNHandle_t h,
                         int tensor, int in, int32_t idx, const char *fn)
@@ -38,9 +19,7 @@ static int32_t get_desc(const char **desc, uint32_t *size, int32_t *type, hbDNNH
     hb_model *m;
     if (!desc || !size || !type)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "%s: NULL argument", fn);
-    int32_t rc = lookup(h, fn, &m);
-    if (rc == 0 && tensor)
-        rc = check_index(m, in, idx, fn);
+    int32_t rc = tensor ? hb_model_get_tensor(h, in, idx, fn, &m) : hb_model_get(h, fn, &m);
     if (rc)
         return rc;
     *desc = k_none;
@@ -71,7 +50,7 @@ int32_t hbDNNGetModelTag(const char **tag, hbDNNHandle_t dnnHandle)
     hb_model *m;
     if (!tag)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetModelTag: NULL argument");
-    int32_t rc = lookup(dnnHandle, "hbDNNGetModelTag", &m);
+    int32_t rc = hb_model_get(dnnHandle, "hbDNNGetModelTag", &m);
     if (rc == 0)
         *tag = k_none;
     return rc;
@@ -83,9 +62,7 @@ int32_t hbDNNGetOutputOperatorType(int32_t *operatorType, hbDNNHandle_t dnnHandl
     hb_model *m;
     if (!operatorType)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetOutputOperatorType: NULL argument");
-    int32_t rc = lookup(dnnHandle, "hbDNNGetOutputOperatorType", &m);
-    if (rc == 0)
-        rc = check_index(m, 0, outputIndex, "hbDNNGetOutputOperatorType");
+    int32_t rc = hb_model_get_tensor(dnnHandle, 0, outputIndex, "hbDNNGetOutputOperatorType", &m);
     if (rc)
         return rc;
     /* Follow the data steps (quantize, dequantize, convert: one input each) back to the step

@@ -387,7 +387,7 @@ int32_t hbDNNGetModelHandle(hbDNNHandle_t *dnnHandle, hbPackedDNNHandle_t packed
 }
 
 /* Resolve a model handle for a query; 0 or an error code. */
-static int32_t get_model(const void *h, const char *fn, hb_model **out)
+int32_t hb_model_get(const void *h, const char *fn, hb_model **out)
 {
     hb_registry_lock();
     *out = hb_model_lookup(h);
@@ -400,7 +400,7 @@ static int32_t get_count(int32_t *n, hbDNNHandle_t h, int in, const char *fn)
     hb_model *m;
     if (!n)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "%s: NULL argument", fn);
-    int32_t rc = get_model(h, fn, &m);
+    int32_t rc = hb_model_get(h, fn, &m);
     if (!rc)
         *n = (int32_t)(in ? m->bin->input_count : m->bin->output_count);
     return rc;
@@ -417,9 +417,9 @@ int32_t hbDNNGetOutputCount(int32_t *outputCount, hbDNNHandle_t dnnHandle)
 }
 
 /* The tensor record / properties of input (in) or output `idx`. */
-static int32_t get_tensor(hbDNNHandle_t h, int in, int32_t idx, const char *fn, hb_model **m)
+int32_t hb_model_get_tensor(const void *h, int in, int32_t idx, const char *fn, hb_model **m)
 {
-    int32_t rc = get_model(h, fn, m);
+    int32_t rc = hb_model_get(h, fn, m);
     if (rc)
         return rc;
     uint32_t cnt = in ? (*m)->bin->input_count : (*m)->bin->output_count;
@@ -434,7 +434,7 @@ int32_t hbDNNGetInputName(const char **name, hbDNNHandle_t dnnHandle, int32_t in
     hb_model *m;
     if (!name)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetInputName: NULL argument");
-    int32_t rc = get_tensor(dnnHandle, 1, inputIndex, "hbDNNGetInputName", &m);
+    int32_t rc = hb_model_get_tensor(dnnHandle, 1, inputIndex, "hbDNNGetInputName", &m);
     if (!rc)
         *name = m->bin->inputs[inputIndex].name;
     return rc;
@@ -445,7 +445,7 @@ int32_t hbDNNGetOutputName(const char **name, hbDNNHandle_t dnnHandle, int32_t o
     hb_model *m;
     if (!name)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetOutputName: NULL argument");
-    int32_t rc = get_tensor(dnnHandle, 0, outputIndex, "hbDNNGetOutputName", &m);
+    int32_t rc = hb_model_get_tensor(dnnHandle, 0, outputIndex, "hbDNNGetOutputName", &m);
     if (!rc)
         *name = m->bin->outputs[outputIndex].name;
     return rc;
@@ -457,7 +457,7 @@ int32_t hbDNNGetInputTensorProperties(hbDNNTensorProperties *properties, hbDNNHa
     hb_model *m;
     if (!properties)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetInputTensorProperties: NULL");
-    int32_t rc = get_tensor(dnnHandle, 1, inputIndex, "hbDNNGetInputTensorProperties", &m);
+    int32_t rc = hb_model_get_tensor(dnnHandle, 1, inputIndex, "hbDNNGetInputTensorProperties", &m);
     if (!rc)
         *properties = m->props[inputIndex];
     return rc;
@@ -469,7 +469,8 @@ int32_t hbDNNGetOutputTensorProperties(hbDNNTensorProperties *properties, hbDNNH
     hb_model *m;
     if (!properties)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetOutputTensorProperties: NULL");
-    int32_t rc = get_tensor(dnnHandle, 0, outputIndex, "hbDNNGetOutputTensorProperties", &m);
+    int32_t rc =
+        hb_model_get_tensor(dnnHandle, 0, outputIndex, "hbDNNGetOutputTensorProperties", &m);
     if (!rc)
         *properties = m->props[m->bin->input_count + (uint32_t)outputIndex];
     return rc;
@@ -480,7 +481,7 @@ int32_t hbDNNGetInputSource(int32_t *inputSource, hbDNNHandle_t dnnHandle, int32
     hb_model *m;
     if (!inputSource)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetInputSource: NULL argument");
-    int32_t rc = get_tensor(dnnHandle, 1, inputIndex, "hbDNNGetInputSource", &m);
+    int32_t rc = hb_model_get_tensor(dnnHandle, 1, inputIndex, "hbDNNGetInputSource", &m);
     if (!rc)
         *inputSource = (int32_t)m->bin->inputs[inputIndex].input_source;
     return rc;
@@ -491,7 +492,7 @@ int32_t hbDNNGetEstimateLatency(int32_t *estimateLatency, hbDNNHandle_t dnnHandl
     hb_model *m;
     if (!estimateLatency)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetEstimateLatency: NULL argument");
-    int32_t rc = get_model(dnnHandle, "hbDNNGetEstimateLatency", &m);
+    int32_t rc = hb_model_get(dnnHandle, "hbDNNGetEstimateLatency", &m);
     if (!rc)
         *estimateLatency = m->estimate_us > INT32_MAX ? INT32_MAX : (int32_t)m->estimate_us;
     return rc;
@@ -502,7 +503,7 @@ int32_t hbDNNGetBackendName(const char **name, hbDNNHandle_t dnnHandle)
     hb_model *m = NULL;
     if (!name)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "hbDNNGetBackendName: NULL argument");
-    int32_t rc = get_model(dnnHandle, "hbDNNGetBackendName", &m);
+    int32_t rc = hb_model_get(dnnHandle, "hbDNNGetBackendName", &m);
     if (rc == 0)
         *name = m->backend->name;
     return rc;

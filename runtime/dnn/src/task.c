@@ -390,12 +390,7 @@ static int32_t submit_args(const char *fn, hbDNNHandle_t dnnHandle, const hbDNNI
     if (ctrl->priority < HB_DNN_PRIORITY_LOWEST || ctrl->priority > HB_DNN_PRIORITY_HIGHEST)
         return hb_dnn_fail(HB_DNN_INVALID_ARGUMENT, "%s: priority %d not in 0..255", fn,
                            ctrl->priority);
-    hb_registry_lock();
-    *m = hb_model_lookup(dnnHandle);
-    hb_registry_unlock();
-    if (!*m)
-        return hb_dnn_fail(HB_DNN_INVALID_DNN_HANDLE, "%s: not a live model handle", fn);
-    return 0;
+    return hb_model_get(dnnHandle, fn, m);
 }
 
 int32_t hbDNNInfer(hbDNNTaskHandle_t *taskHandle, hbDNNTensor **output, const hbDNNTensor *input,
