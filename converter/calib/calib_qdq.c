@@ -157,9 +157,10 @@ static int weight_axis(const hbg_node *n, const hbg_tensor *w)
     }
 }
 
-/* Fake-quantise w in place: per slice along axis, scale = absmax / 127, q = round half away from
- * zero of w / scale clamped to [-127, 127], w = q * scale (an all-zero channel stays zero). */
-static void fake_quant_weight(hbg_tensor *w, int axis)
+/* Fake-quantise w in place: per slice along axis, scale = hbc_calib_weight_scale, q = round half
+ * away from zero of w / scale clamped to [-127, 127], w = q * scale (an all-zero channel stays
+ * zero). buf holds one slice (outer * inner floats). */
+static void fake_quant_weight(hbg_tensor *w, int axis, float *buf)
 {
     float *v = w->data;
     int64_t outer = 1, c = w->dims[axis], inner = 1;
@@ -168,13 +169,10 @@ static void fake_quant_weight(hbg_tensor *w, int axis)
     for (int d = axis + 1; d < w->rank; d++)
         inner *= w->dims[d];
     for (int64_t k = 0; k < c; k++) {
-        double amax = 0.0;
         for (int64_t o = 0; o < outer; o++)
             for (int64_t j = 0; j < inner; j++)
-                amax = fmax(amax, fabs((double)v[(o * c + k) * inner + j]));
-        if (amax == 0.0)
-            continue;
-        double s = amax / 127.0;
+                buf[o * inner + j] = v[(o * c + k) * inner + j];
+        const double s = hbc_calib_weight_scale(buf, (size_t)(outer * inner));
         for (int64_t o = 0; o < outer; o++)
             for (int64_t j = 0; j < inner; j++) {
                 float *p = &v[(o * c + k) * inner + j];
@@ -185,10 +183,13 @@ static void fake_quant_weight(hbg_tensor *w, int axis)
     }
 }
 
-static void fake_quant_weights(hbg_graph *q)
+static hbg_status fake_quant_weights(hbg_graph *q)
 {
     unsigned char *done = calloc((size_t)q->n_tensors + 1, 1);
-    for (int i = 0; done && i < q->n_nodes; i++) {
+    float *buf = NULL;
+    size_t cap = 0;
+    hbg_status st = done ? HBG_OK : HBG_E_NOMEM;
+    for (int i = 0; st == HBG_OK && i < q->n_nodes; i++) {
         const hbg_node *n = &q->nodes[i];
         if (n->n_in < 2 || n->in[1] < 0)
             continue;
@@ -196,10 +197,21 @@ static void fake_quant_weights(hbg_graph *q)
         int axis = weight_axis(n, w);
         if (axis < 0 || done[n->in[1]] || !w->is_const || w->dtype != HBG_DT_F32 || axis >= w->rank)
             continue;
-        fake_quant_weight(w, axis);
+        const size_t slice = (size_t)(hbg_tensor_numel(w) / (w->dims[axis] > 0 ? w->dims[axis] : 1));
+        if (slice > cap) {
+            float *nb = realloc(buf, slice * sizeof *buf);
+            if (!nb) {
+                st = HBG_E_NOMEM;
+                break;
+            }
+            buf = nb, cap = slice;
+        }
+        fake_quant_weight(w, axis, buf);
         done[n->in[1]] = 1;
     }
+    free(buf);
     free(done);
+    return st;
 }
 
 /* ---- QDQ pairs ---------------------------------------------------------------------------- */
@@ -303,7 +315,10 @@ hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg
         calib_fail(err, errlen, st, "copying the graph: %s", q->err[0] ? q->err : "out of memory");
         goto out;
     }
-    fake_quant_weights(q);
+    if ((st = fake_quant_weights(q)) != HBG_OK) {
+        calib_fail(err, errlen, st, "fake-quantising the weights: out of memory");
+        goto out;
+    }
     for (int i = 0; i < g->n_tensors; i++) {
         if (!dq[i])
             continue;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bpu/numerics.h"
+#include "hbc/calib.h"
 #include "hbc/quant.h"
 
 int64_t hbc_quant_round_sat(double x, int64_t lo, int64_t hi)
@@ -53,13 +54,7 @@ int hbc_quant_multiplier2(double x1, double x2, int32_t *m1, int32_t *m2, uint32
 
 double hbc_quant_weights(const float *w, size_t n, int8_t *q)
 {
-    double amax = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double a = fabs((double)w[i]);
-        if (a > amax)
-            amax = a;
-    }
-    double s = amax > 0.0 ? amax / 127.0 : 1.0;
+    const double s = hbc_calib_weight_scale(w, n);
     for (size_t i = 0; i < n; i++)
         q[i] = (int8_t)hbc_quant_round_sat((double)w[i] / s, -127, 127);
     return s;

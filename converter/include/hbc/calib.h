@@ -79,10 +79,18 @@ hbg_status hbc_calibrate(hbg_graph *g, int n_samples, const float *const *const 
                          const hbc_calib_options *opt, const hbc_logger *lg, hbc_calib_table *out,
                          char *err, size_t errlen);
 
+/* The int8 scale of one output channel of n float weights: absmax / 127, except when every value
+ * lies on a grid absmax / k (k < 127, within 1e-4 of a step): then absmax / (k * floor(127 / k)),
+ * which represents each weight exactly (weights of models exported after quantisation-aware
+ * training or from a quantised format). 1.0 when every weight is 0. The quantiser and the
+ * fake-quantised graph both round with it: q = round half away from zero of w / scale, clamped to
+ * [-127, 127]. */
+double hbc_calib_weight_scale(const float *w, size_t n);
+
 /* Build the calibrated (fake-quantised) copy of g in *out (free with hbg_graph_free):
  *  - every constant float weight of Conv, ConvTranspose, Gemm and MatMul (input 1) is replaced
- *    by its int8 fake-quantised value: per output channel, scale = absmax / 127, q = round half
- *    away from zero of w / scale clamped to [-127, 127], w' = q * scale;
+ *    by its int8 fake-quantised value: per output channel, scale = hbc_calib_weight_scale, q =
+ *    round half away from zero of w / scale clamped to [-127, 127], w' = q * scale;
  *  - every activation of t that is not a graph output, nor the pre-activation output of a fused
  *    Conv/Gemm + Relu/Clip pair (hbc_fused_act), gets a QuantizeLinear -> DequantizeLinear pair
  *    (int8, zero point 0, scale = T / 127 as float) and its consumers read the result.

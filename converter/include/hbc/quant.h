@@ -62,8 +62,9 @@ int hbc_quant_multiplier(double x, int32_t *m, uint32_t *r);
  * larger one is out of range. */
 int hbc_quant_multiplier2(double x1, double x2, int32_t *m1, int32_t *m2, uint32_t *r);
 
-/* Quantise one output channel of n float weights: scale = absmax / 127 (1 when all are 0, so
- * the channel quantises to zeros), q = round_half_away(w / scale) in [-127, 127]. */
+/* Quantise one output channel of n float weights: scale = hbc_calib_weight_scale (absmax / 127,
+ * or the exact grid of already quantised weights; 1 when all are 0, so the channel quantises to
+ * zeros), q = round_half_away(w / scale) in [-127, 127]. */
 double hbc_quant_weights(const float *w, size_t n, int8_t *q);
 
 /* Bias: round_half_away(b / (s_in * s_w)) saturated to int32. */

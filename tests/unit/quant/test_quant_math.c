@@ -129,6 +129,36 @@ static void test_bias_and_weights(void **state)
     assert_true(hbc_quant_weights(z, 2, q) == 1.0);
     assert_int_equal(q[0], 0);
     assert_int_equal(q[1], 0);
+
+    /* Weights on a grid: 0.02 * {-3, 7, 10, 0} lie on amax / 10 (10 steps of 0.02), whose finest
+     * multiple within 127 steps is amax / 120: exact q = 12 * {-3, 7, 10, 0}. */
+    const float g[4] = {-0.06f, 0.14f, 0.2f, 0.0f};
+    s = hbc_quant_weights(g, 4, q);
+    assert_true(s == (double)0.2f / 120.0);
+    assert_int_equal(q[0], -36);
+    assert_int_equal(q[1], 84);
+    assert_int_equal(q[2], 120);
+    assert_int_equal(q[3], 0);
+    /* A grid of 100 steps (the 2-decimal values of a uint8 export): amax / 100, every q exact. */
+    const float h[3] = {1.00f, -0.37f, 0.01f};
+    s = hbc_quant_weights(h, 3, q);
+    assert_true(s == (double)1.00f / 100.0);
+    assert_int_equal(q[0], 100);
+    assert_int_equal(q[1], -37);
+    assert_int_equal(q[2], 1);
+    /* Off every grid of at most 126 steps (0.3 / 0.999 * k is never within 1e-4 of an integer):
+     * absmax / 127 and rounding, as before. */
+    const float r[2] = {0.3f, 0.999f};
+    s = hbc_quant_weights(r, 2, q);
+    assert_true(s == (double)0.999f / 127.0);
+    assert_int_equal(q[0], 38); /* 38.138 */
+    assert_int_equal(q[1], 127);
+    /* 128 steps: the grid does not fit in [-127, 127], so amax / 127 and rounding. */
+    const float t[2] = {128.0f, 1.0f};
+    s = hbc_quant_weights(t, 2, q);
+    assert_true(s == 128.0 / 127.0);
+    assert_int_equal(q[0], 127);
+    assert_int_equal(q[1], 1); /* 0.992 */
 }
 
 static void test_lut(void **state)

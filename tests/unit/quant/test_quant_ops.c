@@ -668,17 +668,17 @@ static void test_quantizer_output_side(void **state)
     hbg_graph_free(g);
 }
 
-/* hbc_quant_bias_correct, derived by hand. Conv 1x2, pad left 1, w = {0.3, 1.0}, b = 0.25 on an
- * input of scale 1 (T = 127), int32 output: s_w = 1/127, Wq = {rha(38.1) = 38, 127}, B =
- * rha(0.25 * 127) = 32. Samples {30, 60, 90} and {12, 0, 0}: the output positions read taps
- * (pad, x0), (x0, x1), (x1, x2), so the mean of tap 0 is (0+30+60 + 0+12+0) / 6 = 17 (tap 1's
- * weight has no rounding error). Mean error in bias steps: (0.25*127 - 32) + (0.3*127 - 38)*17
- * = -0.25 + 1.7 = 1.45 (0.3f makes it 1.45003), so B becomes rha(33.45) = 33; a second pass
- * finds 0.45 left and keeps 33. No samples: nothing changes. */
+/* hbc_quant_bias_correct, derived by hand. Conv 1x2, pad left 1, w = {0.3, 0.999} (not on a
+ * grid, so s_w = absmax / 127), b = 0.25 on an input of scale 1 (T = 127), int32 output: s_w =
+ * 0.999/127, Wq = {rha(38.138) = 38, 127}, B = rha(0.25 * 127 / 0.999 = 31.782) = 32. Samples
+ * {30, 60, 90} and {12, 0, 0}: the output positions read taps (pad, x0), (x0, x1), (x1, x2), so
+ * the mean of tap 0 is (0+30+60 + 0+12+0) / 6 = 17 (tap 1's weight has no rounding error). Mean
+ * error in bias steps: (31.782 - 32) + (38.138 - 38) * 17 = -0.218 + 2.348 = 2.130, so B becomes
+ * rha(34.130) = 34; a second pass finds 0.130 left and keeps 34. No samples: nothing changes. */
 static void test_bias_correct(void **state)
 {
     (void)state;
-    const float w[2] = {0.3f, 1.0f}, b[1] = {0.25f};
+    const float w[2] = {0.3f, 0.999f}, b[1] = {0.25f};
     const float s0[3] = {30, 60, 90}, s1[3] = {12, 0, 0};
     const float *r0[1] = {s0}, *r1[1] = {s1};
     const float *const *samples[2] = {r0, r1};
@@ -711,17 +711,17 @@ static void test_bias_correct(void **state)
     assert_int_equal(qb[0], 32);
     if (hbc_quant_bias_correct(g, q, 1, 2, samples, err, sizeof err) != HBG_OK)
         fail_msg("%s", err);
-    assert_int_equal(qb[0], 33);
+    assert_int_equal(qb[0], 34);
     if (hbc_quant_bias_correct(g, q, 2, 2, samples, err, sizeof err) != HBG_OK)
         fail_msg("%s", err);
-    assert_int_equal(qb[0], 33);
+    assert_int_equal(qb[0], 34);
     /* a float graph that does not match: refused naming the integer node */
     char *saved = g->nodes[0].name;
     g->nodes[0].name = "renamed";
     assert_int_equal(hbc_quant_bias_correct(g, q, 1, 2, samples, err, sizeof err), HBG_E_INVALID);
     g->nodes[0].name = saved;
     assert_non_null(strstr(err, "'conv'"));
-    assert_int_equal(qb[0], 33);
+    assert_int_equal(qb[0], 34);
     hbg_graph_free(q);
     hbc_calib_table_free(&tab);
     hbg_graph_free(g);
