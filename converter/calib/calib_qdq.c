@@ -197,7 +197,8 @@ static hbg_status fake_quant_weights(hbg_graph *q)
         int axis = weight_axis(n, w);
         if (axis < 0 || done[n->in[1]] || !w->is_const || w->dtype != HBG_DT_F32 || axis >= w->rank)
             continue;
-        const size_t slice = (size_t)(hbg_tensor_numel(w) / (w->dims[axis] > 0 ? w->dims[axis] : 1));
+        const size_t slice =
+            (size_t)(hbg_tensor_numel(w) / (w->dims[axis] > 0 ? w->dims[axis] : 1));
         if (slice > cap) {
             float *nb = realloc(buf, slice * sizeof *buf);
             if (!nb) {
