@@ -233,13 +233,15 @@ static char *fresh_name(const hbg_graph *q, const char *base, const char *suffix
     return s;
 }
 
-/* Add X -> QuantizeLinear -> DequantizeLinear -> dq_name (int8, zero point 0, scale T/127). */
-static hbg_status add_pair(hbg_graph *q, const char *x, const char *dq_name, double thr)
+/* Add X -> QuantizeLinear -> DequantizeLinear -> dq_name: int8 with zero point 0 and scale T/127,
+ * or for an unsigned activation zero point HBC_ZP_UNSIGNED and scale T/254. */
+static hbg_status add_pair(hbg_graph *q, const char *x, const char *dq_name, double thr,
+                           int is_unsigned)
 {
     char *sn = fresh_name(q, x, "_scale"), *zn = NULL, *qn = NULL, *nq = NULL, *nd = NULL;
     hbg_status st = HBG_E_NOMEM;
-    float scale = (float)(thr / 127.0);
-    const int8_t zp = 0;
+    float scale = (float)(thr / (is_unsigned ? 254.0 : 127.0));
+    const int8_t zp = is_unsigned ? HBC_ZP_UNSIGNED : 0;
     int idx;
     if (!sn || (idx = hbg_graph_tensor(q, sn)) < 0 ||
         (st = hbg_graph_set_const(q, idx, HBG_DT_F32, 0, NULL, &scale, sizeof scale)) != HBG_OK)
@@ -324,7 +326,8 @@ hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg
         if (!dq[i])
             continue;
         if ((st = add_pair(q, g->tensors[i]->name, dq[i],
-                           hbc_calib_table_find(t, g->tensors[i]->name)->threshold)) != HBG_OK) {
+                           hbc_calib_table_find(t, g->tensors[i]->name)->threshold,
+                           hbc_calib_unsigned(g, i))) != HBG_OK) {
             calib_fail(err, errlen, st, "adding the pair of '%s': %s", g->tensors[i]->name,
                        q->err[0] ? q->err : "out of memory");
             goto out;

@@ -265,20 +265,23 @@ static hbg_status visit_hist(calib_ctx *c, calib_act *a, const float *x, int s)
     return HBG_OK;
 }
 
-/* Quantise-dequantise with the int8 contract: round half away from zero, clamp [-128, 127]. */
-static double qdq(double x, double scale)
+/* Quantise-dequantise with the int8 contract: round half away from zero, clamp [-128, 127];
+ * zp is the zero point (0, or HBC_ZP_UNSIGNED for an unsigned tensor). */
+static double qdq(double x, double scale, int zp)
 {
-    double q = round(x / scale);
+    double q = round(x / scale) + zp;
     q = q < -128.0 ? -128.0 : q > 127.0 ? 127.0 : q;
-    return q * scale;
+    return (q - zp) * scale;
 }
 
 static hbg_status visit_err(calib_ctx *c, calib_act *a, const float *x, int s)
 {
+    /* as the quantiser will store the tensor (docs/quantized-ops.md section 2) */
+    const int zp = hbc_calib_unsigned(c->g, a->t) ? HBC_ZP_UNSIGNED : 0;
     for (int k = 0; k < CAND_COUNT; k++) {
-        double sc = a->cand[k] / 127.0, e = 0.0;
+        double sc = a->cand[k] / (zp ? 254.0 : 127.0), e = 0.0;
         for (int64_t i = 0; sc > 0.0 && i < a->numel; i++) {
-            double d = (double)x[i] - qdq((double)x[i], sc);
+            double d = (double)x[i] - qdq((double)x[i], sc, zp);
             e += d * d;
         }
         a->sq_err[(size_t)k * (size_t)c->n_samples + (size_t)s] = e;

@@ -191,6 +191,7 @@ typedef struct conv_desc {
     const int32_t *bias;         /* K */
     const int64_t *mult, *shift; /* K each (NULL with out32) */
     int8_t lo, hi;
+    int8_t pad_value; /* what padded taps read: 0, or -127 for an unsigned input */
     int out32, dwise;
     int form;                      /* 0 Conv, 1 Gemm, 2 Gemm over a spatial Flatten */
     uint32_t group, h, w_, cin, k; /* input map h x w_ x cin, k output channels */
@@ -369,6 +370,7 @@ static hbg_status conv_emit(ck_ctx *c, const hbg_node *nd, const conv_desc *d)
             o->pad_bottom = (uint8_t)(e - r1);
             o->pad_left = (uint8_t)d->pl;
             o->pad_right = (uint8_t)pr;
+            o->pad = d->pad_value;
             o->lo = d->out32 ? 0 : d->lo;
             o->hi = d->out32 ? 0 : d->hi;
             o->src_px = (uint16_t)xm->px;
@@ -403,6 +405,7 @@ static hbg_status lower_conv(ck_ctx *c, int n)
     const ck_map *xm = map_of(c, d.x), *ym = map_of(c, d.y);
     const int64_t *v;
     d.out32 = hbg_attr_int(nd, "out_int32", 0) != 0;
+    d.pad_value = (int8_t)hbg_attr_int(nd, "pad_value", 0);
     clamp_attrs(nd, &d.lo, &d.hi);
     if (!d.out32) {
         hbg_attr_ints(nd, "multiplier", &d.mult);

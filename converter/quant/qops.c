@@ -15,11 +15,12 @@ typedef struct qparams {
     int64_t group;
     int out_int32;
     int8_t lo, hi;
-    uint32_t shift; /* one shift: Add/Sub/Mul/Rescale/GlobalAveragePool */
-    int32_t m1, m2; /* multipliers of Add/Sub (m1, m2), Mul/Rescale/GlobalAveragePool (m1) */
-    double scale;   /* Quantize */
-    int64_t n;      /* per-channel arrays' length */
-    int32_t *mult;  /* per output channel (Conv, Gemm) or per count (AveragePool) */
+    int8_t pad_value; /* Conv: what padded taps read (0, or -127 for an unsigned input) */
+    uint32_t shift;   /* one shift: Add/Sub/Mul/Rescale/GlobalAveragePool */
+    int32_t m1, m2;   /* multipliers of Add/Sub (m1, m2), Mul/Rescale/GlobalAveragePool (m1) */
+    double scale;     /* Quantize */
+    int64_t n;        /* per-channel arrays' length */
+    int32_t *mult;    /* per output channel (Conv, Gemm) or per count (AveragePool) */
     uint32_t *shifts;
     int64_t *counts; /* AveragePool: the window counts mult/shifts belong to */
     float *scales;   /* Dequantize */
@@ -59,6 +60,17 @@ static hbg_status need_int(hbg_kctx *k, const char *name, int64_t lo, int64_t hi
                          (long long)a->i, (long long)lo, (long long)hi);
     *v = a->i;
     return HBG_OK;
+}
+
+/* An optional int attribute: dflt when absent, else as need_int. */
+static hbg_status opt_int(hbg_kctx *k, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+                          int64_t *v)
+{
+    if (!hbg_node_attr(k->node, name)) {
+        *v = dflt;
+        return HBG_OK;
+    }
+    return need_int(k, name, lo, hi, v);
 }
 
 /* lo/hi clamp pair in int8, lo <= hi. */
@@ -293,9 +305,12 @@ static hbg_status conv_infer(hbg_kctx *k)
     qparams *p = params_new(k, kout);
     if (!p)
         return hbg_kfail(k, HBG_E_NOMEM, "out of memory");
+    int64_t pad_value;
     if ((st = need_int(k, "group", 1, 1 << 20, &p->group)) != HBG_OK ||
-        (st = spatial(k, p, w->dims + 2)) != HBG_OK || (st = acc_out_attrs(k, p, kout)) != HBG_OK)
+        (st = spatial(k, p, w->dims + 2)) != HBG_OK || (st = acc_out_attrs(k, p, kout)) != HBG_OK ||
+        (st = opt_int(k, "pad_value", -128, 127, 0, &pad_value)) != HBG_OK)
         return st;
+    p->pad_value = (int8_t)pad_value;
     if (kout < 1 || kout % p->group || x->dims[1] != w->dims[1] * p->group || b->dims[0] != kout)
         return hbg_kfail(k, HBG_E_SHAPE,
                          "input channels %lld, weight %lldx%lld, group %lld and bias %lld do not "
@@ -326,9 +341,29 @@ static void tap_range(int64_t out, int64_t in, int64_t s, int64_t off, int64_t *
         *hi = out - 1;
 }
 
+/* Add wv * v to the positions of an OH x OW plane outside rows [oh0, oh1] x columns [ow0, ow1]
+ * (the positions where a tap falls in the padding). */
+static void add_outside(int32_t *acc, int64_t OH, int64_t OW, int64_t oh0, int64_t oh1, int64_t ow0,
+                        int64_t ow1, int32_t wv)
+{
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int32_t *a = acc + oh * OW;
+        if (oh < oh0 || oh > oh1 || ow0 > ow1) {
+            for (int64_t ow = 0; ow < OW; ow++)
+                a[ow] += wv;
+            continue;
+        }
+        for (int64_t ow = 0; ow < ow0; ow++)
+            a[ow] += wv;
+        for (int64_t ow = ow1 + 1; ow < OW; ow++)
+            a[ow] += wv;
+    }
+}
+
 /* The formula of docs/quantized-ops.md, summed tap by tap over a whole output plane: every
- * partial sum is bounded by |B| + 128 * sum|W| <= 2^31 - 1 (checked when prepared), so int32
- * accumulation is exact and the order of the terms does not matter. */
+ * partial sum is bounded by |B| + 128 * sum|W| <= 2^31 - 1 (checked when prepared; padded taps
+ * read pad_value, also in [-128, 127]), so int32 accumulation is exact and the order of the
+ * terms does not matter. */
 static hbg_status conv_run(hbg_kctx *k)
 {
     const qparams *p = k->node->params;
@@ -358,6 +393,8 @@ static hbg_status conv_run(hbg_kctx *k)
                         if (wv == 0)
                             continue;
                         tap_range(OW, W, sw, offw, &ow0, &ow1);
+                        if (p->pad_value != 0)
+                            add_outside(acc, OH, OW, oh0, oh1, ow0, ow1, wv * p->pad_value);
                         for (int64_t oh = oh0; oh <= oh1; oh++) {
                             const int8_t *row = plane + (oh * sh + offh) * W;
                             int32_t *a = acc + oh * OW;

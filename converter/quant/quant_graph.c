@@ -37,6 +37,7 @@ typedef struct qctx {
     int *uses;           /* per float tensor: number of node inputs reading it */
     int *bpu_uses;       /* per float tensor: node inputs of BPU (not CPU) nodes reading it */
     unsigned char *skip; /* per float node: fused into its producer */
+    int8_t *zp;          /* per float tensor: 0, or HBC_ZP_UNSIGNED for an unsigned activation */
 } qctx;
 
 /* Fail with a message in qg->err (copied to err by the caller). */
@@ -416,21 +417,22 @@ static void clip_bounds(const qctx *c, const hbg_node *n, double *lo, double *hi
         *hi = hbg_tensor_get_double(ftensor(c, n->in[2]), 0);
 }
 
-/* lo/hi of the output clamp: the full int8 range, narrowed by a fused Relu/Clip. */
-static void act_clamp(const qctx *c, int act, double s_out, int64_t *lo, int64_t *hi)
+/* lo/hi of the output clamp: the full int8 range, narrowed by a fused Relu/Clip; real value v is
+ * the integer v / s_out + zp. */
+static void act_clamp(const qctx *c, int act, double s_out, int zp, int64_t *lo, int64_t *hi)
 {
     *lo = -128, *hi = 127;
     if (act < 0)
         return;
     const hbg_node *a = &c->fg->nodes[act];
     if (a->op == HBG_OP_RELU) {
-        *lo = 0;
+        *lo = zp;
         return;
     }
     double l, h;
     clip_bounds(c, a, &l, &h);
-    *lo = hbc_quant_round_sat(l / s_out, -128, 127);
-    *hi = hbc_quant_round_sat(h / s_out, -128, 127);
+    *lo = hbc_quant_round_sat(l / s_out + zp, -128, 127);
+    *hi = hbc_quant_round_sat(h / s_out + zp, -128, 127);
 }
 
 /* ---- emitters ----------------------------------------------------------------------------- */
@@ -442,12 +444,14 @@ static void act_clamp(const qctx *c, int act, double s_out, int64_t *lo, int64_t
  * quantised again with it: they contribute next to nothing to that channel, whose output is its
  * bias (docs/quantized-ops.md). Channels that already fit, or whose weights alone overflow (then
  * refused by the executor's check), are left as they are. */
-static void fit_bias(double b, double s_in, const float *w, int64_t per, double *s_w, int8_t *q)
+static void fit_bias(double b, double s_in, const float *w, int64_t per, int zp_in, double *s_w,
+                     int8_t *q)
 {
     int64_t sum = 0;
     for (int64_t i = 0; i < per; i++)
         sum += q[i] < 0 ? -q[i] : q[i];
-    const double budget = (double)INT32_MAX - 1.0 - 128.0 * (double)sum;
+    /* an unsigned input adds -zp_in * sum(W) to the bias (emit_acc) */
+    const double budget = (double)INT32_MAX - 1.0 - (128.0 + fabs((double)zp_in)) * (double)sum;
     if (budget < 1.0 || fabs(b) / (s_in * *s_w) <= budget)
         return;
     *s_w = fabs(b) / (s_in * budget);
@@ -488,6 +492,12 @@ static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
     s_in = c->scale[n->in[0]];
     if (!int32_out && (st = threshold(c, out_t, &s_out)) != HBG_OK)
         return st;
+    /* Unsigned activations (docs/quantized-ops.md section 2): an unsigned output has scale
+     * T / 254 and its zero point goes into the bias (real b + zp_out * s_out); an unsigned input's
+     * zero point is folded as -zp_in * sum(W) and padded taps read it (pad_value). */
+    const int zp_in = c->zp[n->in[0]], zp_out = int32_out ? 0 : c->zp[out_t];
+    if (zp_out)
+        s_out /= 2.0;
     /* Weights as [K, per]: Conv [K, C/g, kh, kw]; Gemm transB=1 [K, C]; Gemm/MatMul [C, K]. */
     const int trans = !conv && !(n->op == HBG_OP_GEMM && hbg_attr_int(n, "transB", 0));
     K = trans ? wt->dims[1] : wt->dims[0];
@@ -513,9 +523,24 @@ static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
         for (int64_t i = 0; i < per; i++)
             wf[i] = (float)hbg_tensor_get_double(wt, trans ? i * K + k : k * per + i);
         ws[k] = hbc_quant_weights(wf, (size_t)per, wq + k * per);
-        if (bt)
-            fit_bias(hbg_tensor_get_double(bt, k), s_in, wf, per, &ws[k], wq + k * per);
-        bq[k] = bt ? hbc_quant_bias(hbg_tensor_get_double(bt, k), s_in, ws[k]) : 0;
+        const double b = (bt ? hbg_tensor_get_double(bt, k) : 0.0) + zp_out * s_out;
+        if (b != 0.0)
+            fit_bias(b, s_in, wf, per, zp_in, &ws[k], wq + k * per);
+        bq[k] = b != 0.0 ? hbc_quant_bias(b, s_in, ws[k]) : 0;
+        if (zp_in) {
+            int64_t sum = 0;
+            for (int64_t i = 0; i < per; i++)
+                sum += wq[k * per + i];
+            const int64_t folded = (int64_t)bq[k] - (int64_t)zp_in * sum;
+            if (folded < INT32_MIN || folded > INT32_MAX) {
+                st = QFAIL(c, HBG_E_UNSUPPORTED,
+                           "node '%s': output channel %lld: the bias with the unsigned input's "
+                           "offset does not fit int32",
+                           nlabel(c, n), (long long)k);
+                goto out;
+            }
+            bq[k] = (int32_t)folded;
+        }
         dq[k] = s_in * ws[k];
         if (!int32_out) {
             int32_t m;
@@ -597,16 +622,19 @@ static hbg_status emit_acc(qctx *c, int ni, const unsigned char *cpu)
         }
         ok = attr_ints(q, "kernel_shape", wt->dims + 2, 2) && attr_ints(q, "strides", strides, 2) &&
              attr_ints(q, "pads", pads, 4) && attr_ints(q, "dilations", dil, 2) &&
-             attr_i(q, "group", hbg_attr_int(n, "group", 1));
+             attr_i(q, "group", hbg_attr_int(n, "group", 1)) &&
+             (!zp_in || attr_i(q, "pad_value", zp_in));
     }
     ok = ok && attr_i(q, "out_int32", int32_out);
     if (!int32_out) {
-        act_clamp(c, act, s_out, &lo, &hi);
+        act_clamp(c, act, s_out, zp_out, &lo, &hi);
         ok = ok && attr_ints(q, "multiplier", mult, (size_t)K) &&
              attr_ints(q, "shift", shift, (size_t)K) && attr_i(q, "lo", lo) &&
-             attr_i(q, "hi", hi) && attr_f(q, "output_scale", s_out);
+             attr_i(q, "hi", hi) && attr_f(q, "output_scale", s_out) &&
+             (!zp_out || attr_i(q, "output_zero_point", zp_out));
     }
-    ok = ok && attr_f(q, "input_scale", s_in) && attr_floats(q, "weight_scales", ws, (size_t)K);
+    ok = ok && attr_f(q, "input_scale", s_in) && attr_floats(q, "weight_scales", ws, (size_t)K) &&
+         (!zp_in || attr_i(q, "input_zero_point", zp_in));
     if (!ok) {
         st = QFAIL(c, HBG_E_NOMEM, "out of memory");
         goto out;
@@ -655,7 +683,7 @@ static hbg_status emit_ewise(qctx *c, int ni, const unsigned char *cpu)
     if ((st = set_q(c, out_t, s_out, &oname)) != HBG_OK ||
         (st = add_node(c, HBC_QUANT_DOMAIN, n->op_type, n->name, 2, in, oname, &q)) != HBG_OK)
         return st;
-    act_clamp(c, act, s_out, &lo, &hi);
+    act_clamp(c, act, s_out, 0, &lo, &hi);
     const int ok = n->op == HBG_OP_MUL ? attr_i(q, "multiplier", m1) && attr_i(q, "shift", r)
                                        : attr_i(q, "multiplier1", m1) &&
                                              attr_i(q, "multiplier2", m2) && attr_i(q, "shift", r);
@@ -974,6 +1002,24 @@ static void place_output_side(qctx *c, const hbc_quant_opts *opts, unsigned char
     }
 }
 
+/* Unsigned activations (hbc_calib_unsigned) whose producer pair and readers all run on the BPU
+ * get the zero point HBC_ZP_UNSIGNED; the others stay signed. */
+static void choose_signs(qctx *c, const unsigned char *cpu)
+{
+    const hbg_graph *fg = c->fg;
+    for (int t = 0; t < fg->n_tensors; t++) {
+        if (!hbc_calib_unsigned(fg, t))
+            continue;
+        const int a = fg->tensors[t]->producer;
+        const int y = fg->nodes[a].in[0], p = fg->tensors[y]->producer;
+        int ok = !cpu[a] && !cpu[p] && fusable_act(c, y, cpu) == a;
+        for (int i = 0; ok && i < fg->n_nodes; i++)
+            for (int j = 0; j < fg->nodes[i].n_in; j++)
+                ok &= fg->nodes[i].in[j] != t || !cpu[i];
+        c->zp[t] = ok ? HBC_ZP_UNSIGNED : 0;
+    }
+}
+
 static hbg_status setup(qctx *c)
 {
     hbg_graph *fg = c->fg, *qg = c->qg;
@@ -985,7 +1031,8 @@ static hbg_status setup(qctx *c)
     c->uses = calloc(nt, sizeof *c->uses);
     c->bpu_uses = calloc(nt, sizeof *c->bpu_uses);
     c->skip = calloc((size_t)fg->n_nodes + 1, 1);
-    if (!c->scale || !c->qname || !c->fname || !c->uses || !c->bpu_uses || !c->skip)
+    c->zp = calloc(nt, sizeof *c->zp);
+    if (!c->scale || !c->qname || !c->fname || !c->uses || !c->bpu_uses || !c->skip || !c->zp)
         return QFAIL(c, HBG_E_NOMEM, "out of memory");
     for (int i = 0; i < fg->n_nodes; i++)
         for (int j = 0; j < fg->nodes[i].n_in; j++)
@@ -1070,6 +1117,16 @@ static hbg_status quantize(qctx *c, const unsigned char *cpu)
     return hbg_graph_validate(c->qg, 0);
 }
 
+int hbc_quant_zero_point(const hbg_graph *qg, int t)
+{
+    if (t < 0 || t >= qg->n_tensors || qg->tensors[t]->producer < 0)
+        return 0;
+    const hbg_node *p = &qg->nodes[qg->tensors[t]->producer];
+    if (strcmp(p->domain, HBC_QUANT_DOMAIN) != 0 || p->n_out < 1 || p->out[0] != t)
+        return 0;
+    return (int)hbg_attr_int(p, "output_zero_point", 0);
+}
+
 hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_quant_opts *opts,
                         hbg_graph **out, char *err, size_t errlen)
 {
@@ -1120,6 +1177,8 @@ hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_qua
         cpu[i] = pl == HBC_PLACE_CPU || why != NULL || n->op == HBG_OP_CONSTANT;
     }
     place_output_side(&c, opts, cpu);
+    if (!(opts && opts->signed_only))
+        choose_signs(&c, cpu);
     if ((st = quantize(&c, cpu)) != HBG_OK)
         goto fail;
     /* Prepare (and drop) the integer executor: checks every emitted node against its written
@@ -1146,6 +1205,7 @@ out:
     free(c.uses);
     free(c.bpu_uses);
     free(c.skip);
+    free(c.zp);
     free(cpu);
     hbg_graph_free(c.qg);
     return st;

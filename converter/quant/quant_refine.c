@@ -27,6 +27,12 @@
  * instead, all layers at once, overcorrects: every layer also absorbs the upstream error its
  * predecessors remove in the same pass; docs/accuracy.md.)
  *
+ * An unsigned input (report attribute input_zero_point zp, docs/quantized-ops.md section 2)
+ * has real value s_in * (x - zp) and pads with zp: the formulas above then hold with the taps
+ * x - zp (zero in the padding again) and the bias B[k] + zp * sum_j Wq[k, j], so both steps
+ * work on those, and a re-rounded weight moves B[k] by -zp times its change. An unsigned output
+ * (output_zero_point zp_out, output_scale s_out) adds zp_out * s_out to the float target.
+ *
  * The scales used are the float32 report attributes input_scale and weight_scales of the node
  * (docs/quantized-ops.md section 2): they only steer which integers are chosen. */
 #include <math.h>
@@ -46,6 +52,8 @@ typedef struct refine_layer {
     int64_t kg;            /* output channels per group */
     hbc_qgeom g;           /* Conv geometry */
     double s_in, *s_w;     /* scales (s_w: K) */
+    int zp;                /* input zero point: 0, or -127 for an unsigned input */
+    double out_shift;      /* real value added to the bias by an unsigned output: zp_out * s_out */
     double *wf;            /* float weights [K, per] */
     double *bf;            /* float bias [K] (zeros without one) */
     double *m;             /* per-tap sums of the int8 input [C * KH * KW] */
@@ -64,8 +72,8 @@ typedef struct refine_ctx {
  * group, would cost more than it is worth). */
 #define HBC_ROUND_SWEEPS  8
 #define HBC_ROUND_MAX_PER 1024
-/* Output positions per im2col block (int8 scratch of per * 4096 bytes); each int32 sum of one
- * block stays below 4096 * 128^2 = 2^26. */
+/* Output positions per im2col block (int16 scratch of per * 4096 taps x - zp in [-128, 254]);
+ * each int32 sum of one block stays below 4096 * 254^2 < 2^29. */
 #define HBC_ROUND_CHUNK 4096
 
 #define RFAIL(c, st, ...) hbg_graph_fail((c)->qg, st, __VA_ARGS__)
@@ -122,6 +130,9 @@ static hbg_status layer_init(refine_ctx *c, const hbg_node *q, refine_layer *l)
         return RFAIL(c, HBG_E_INVALID, "refinement: node '%s' lacks input_scale/weight_scales",
                      hbg_node_label(c->qg, q));
     l->s_in = ain->f;
+    l->zp = (int)hbg_attr_int(q, "input_zero_point", 0);
+    l->out_shift = (double)hbg_attr_int(q, "output_zero_point", 0) *
+                   (double)hbg_attr_float(q, "output_scale", 0.0f);
     if (l->conv) {
         l->g = *hbc_qop_geom(q);
         l->C = x->dims[1], l->cg = w->dims[1], l->KH = w->dims[2], l->KW = w->dims[3];
@@ -154,7 +165,8 @@ static hbg_status layer_init(refine_ctx *c, const hbg_node *q, refine_layer *l)
     return HBG_OK;
 }
 
-/* Add the per-tap sums of the int8 input of layer l (its current value in qg). */
+/* Add the per-tap sums of x - zp over the int8 input x of layer l (its current value in qg;
+ * padded taps add 0). */
 static void gather_taps(refine_layer *l, const hbg_graph *qg)
 {
     const hbg_tensor *xt = qg->tensors[l->q->in[0]];
@@ -163,7 +175,7 @@ static void gather_taps(refine_layer *l, const hbg_graph *qg)
         const int64_t N = xt->dims[0];
         for (int64_t n = 0; n < N; n++)
             for (int64_t c = 0; c < l->C; c++)
-                l->m[c] += x[n * l->C + c];
+                l->m[c] += x[n * l->C + c] - l->zp;
         l->positions += N;
         return;
     }
@@ -183,7 +195,7 @@ static void gather_taps(refine_layer *l, const hbg_graph *qg)
                         for (int64_t ow = 0; ow < OW; ow++) {
                             const int64_t iw = ow * l->g.s[1] - l->g.pb[1] + kw * l->g.d[1];
                             if (iw >= 0 && iw < W)
-                                s += plane[ih * W + iw];
+                                s += plane[ih * W + iw] - l->zp;
                         }
                     }
                     l->m[(c * l->KH + kh) * l->KW + kw] += (double)s;
@@ -192,15 +204,15 @@ static void gather_taps(refine_layer *l, const hbg_graph *qg)
     l->positions += N * OH * OW;
 }
 
-/* The taps of layer l's input at the output positions [p0, p0 + np) of image n, group g, into
- * a[j * np + (p - p0)] (j the tap within the group, zero where it falls in the padding). */
+/* The taps x - zp of layer l's input at the output positions [p0, p0 + np) of image n, group g,
+ * into a[j * np + (p - p0)] (j the tap within the group, zero where it falls in the padding). */
 static void im2col(const refine_layer *l, const hbg_tensor *xt, int64_t n, int64_t g, int64_t p0,
-                   int64_t np, int64_t OW, int8_t *a)
+                   int64_t np, int64_t OW, int16_t *a)
 {
     const int8_t *x = xt->data;
     if (!l->conv) {
         for (int64_t j = 0; j < l->per; j++)
-            a[j] = x[n * l->C + j];
+            a[j] = (int16_t)(x[n * l->C + j] - l->zp);
         return;
     }
     const int64_t H = xt->dims[2], W = xt->dims[3];
@@ -208,20 +220,22 @@ static void im2col(const refine_layer *l, const hbg_tensor *xt, int64_t n, int64
         const int8_t *plane = x + (n * l->C + g * l->cg + c) * H * W;
         for (int64_t kh = 0; kh < l->KH; kh++)
             for (int64_t kw = 0; kw < l->KW; kw++) {
-                int8_t *row = a + ((c * l->KH + kh) * l->KW + kw) * np;
+                int16_t *row = a + ((c * l->KH + kh) * l->KW + kw) * np;
                 for (int64_t p = 0; p < np; p++) {
                     const int64_t oh = (p0 + p) / OW, ow = (p0 + p) % OW;
                     const int64_t ih = oh * l->g.s[0] - l->g.pb[0] + kh * l->g.d[0];
                     const int64_t iw = ow * l->g.s[1] - l->g.pb[1] + kw * l->g.d[1];
-                    row[p] = ih >= 0 && ih < H && iw >= 0 && iw < W ? plane[ih * W + iw] : 0;
+                    row[p] = (int16_t)(ih >= 0 && ih < H && iw >= 0 && iw < W
+                                           ? plane[ih * W + iw] - l->zp
+                                           : 0);
                 }
             }
     }
 }
 
 /* Add the sums of x x^T over the output positions of layer l's current input to l->gram (per
- * group, upper triangle). a: scratch of per * HBC_ROUND_CHUNK bytes. */
-static void gather_gram(refine_layer *l, const hbg_graph *qg, int8_t *a)
+ * group, upper triangle). a: scratch of per * HBC_ROUND_CHUNK taps. */
+static void gather_gram(refine_layer *l, const hbg_graph *qg, int16_t *a)
 {
     const hbg_tensor *xt = qg->tensors[l->q->in[0]];
     const hbg_tensor *yt = qg->tensors[l->q->out[0]];
@@ -235,9 +249,9 @@ static void gather_gram(refine_layer *l, const hbg_graph *qg, int8_t *a)
                 im2col(l, xt, n, g, p0, np, OW, a);
                 l->positions += g == 0 ? np : 0;
                 for (int64_t i = 0; i < per; i++) {
-                    const int8_t *ai = a + i * np;
+                    const int16_t *ai = a + i * np;
                     for (int64_t j = i; j < per; j++) {
-                        const int8_t *aj = a + j * np;
+                        const int16_t *aj = a + j * np;
                         int32_t s = 0;
                         for (int64_t p = 0; p < np; p++)
                             s += ai[p] * aj[p];
@@ -254,7 +268,7 @@ static hbg_status round_layer(refine_ctx *c, refine_layer *l)
 {
     const int64_t per = l->per, groups = l->C / l->cg;
     int8_t *wq = c->qg->tensors[l->q->in[1]]->data;
-    const int32_t *B = c->qg->tensors[l->q->in[2]]->data;
+    int32_t *B = c->qg->tensors[l->q->in[2]]->data;
     const double inv = 1.0 / (double)l->positions;
     double *S = malloc((size_t)(per * per) * sizeof *S);
     double *d = malloc((size_t)per * sizeof *d), *r = malloc((size_t)per * sizeof *r);
@@ -299,10 +313,16 @@ static hbg_status round_layer(refine_ctx *c, refine_layer *l)
                     moved = 1;
                 }
             }
-            for (int64_t j = 0; j < per; j++)
+            int64_t moved_sum = 0; /* sum of the weights' changes: B moves by -zp times it */
+            for (int64_t j = 0; j < per; j++) {
                 wabs += q[j] < 0 ? -q[j] : q[j];
-            if ((int64_t)(B[k] < 0 ? -(int64_t)B[k] : B[k]) + 128 * wabs > INT32_MAX)
+                moved_sum += q[j] - keep[j];
+            }
+            const int64_t nb = (int64_t)B[k] - (int64_t)l->zp * moved_sum;
+            if ((nb < 0 ? -nb : nb) + 128 * wabs > INT32_MAX)
                 memcpy(q, keep, (size_t)per);
+            else
+                B[k] = (int32_t)nb;
         }
     }
 out:
@@ -326,15 +346,17 @@ static void correct(refine_layer *l, const hbg_graph *qg)
         const int8_t *wk = wq + k * l->per;
         const double *wfk = l->wf + k * l->per;
         double qdot = 0.0, fdot = 0.0;
-        int64_t wabs = 0;
+        int64_t wabs = 0, wsum = 0;
         for (int64_t j = 0; j < l->per; j++) {
             qdot += wk[j] * m[j];
             fdot += wfk[j] * m[j];
             wabs += wk[j] < 0 ? -wk[j] : wk[j];
+            wsum += wk[j];
         }
         const double step = l->s_in * l->s_w[k];
-        const double cur = step * ((double)B[k] + qdot * inv);
-        const double target = l->bf[k] + l->s_in * fdot * inv;
+        /* m holds the taps x - zp: the bias they see is B + zp * sum(Wq) */
+        const double cur = step * ((double)B[k] + (double)l->zp * (double)wsum + qdot * inv);
+        const double target = l->bf[k] + l->out_shift + l->s_in * fdot * inv;
         const int64_t lim = (int64_t)INT32_MAX - 128 * wabs;
         if (!(step > 0.0) || lim < 0)
             continue;
@@ -395,7 +417,7 @@ hbg_status hbc_quant_round_weights(hbg_graph *fg, hbg_graph *qg, int n_samples,
     refine_ctx c = {fg, qg, NULL, 0};
     hbc_qexec *qe = NULL;
     hbg_status st = HBG_OK;
-    int8_t *a = NULL;
+    int16_t *a = NULL;
     int64_t max_per = 0;
     if (err && errlen)
         err[0] = '\0';
@@ -414,7 +436,7 @@ hbg_status hbc_quant_round_weights(hbg_graph *fg, hbg_graph *qg, int n_samples,
             goto out;
         }
     }
-    if (max_per && !(a = malloc((size_t)max_per * HBC_ROUND_CHUNK))) {
+    if (max_per && !(a = malloc((size_t)max_per * HBC_ROUND_CHUNK * sizeof *a))) {
         st = RFAIL(&c, HBG_E_NOMEM, "out of memory");
         goto out;
     }

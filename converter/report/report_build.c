@@ -63,8 +63,9 @@ int hbc_report_is_folded(const hbg_graph *fg, const hbg_graph *qg, int i)
 }
 
 /* Real value per unit of int8 tensor t of the quantized graph: the scale of the Quantize that
- * made it, else the calibration threshold / 127 of its float name (what hbc_quantize used),
- * else, for a data-movement op of the default domain, the scale of its input. NaN if unknown. */
+ * made it, else the calibration threshold / 127 of its float name (what hbc_quantize used; / 254
+ * for an unsigned tensor, hbc_quant_zero_point), else, for a data-movement op of the default
+ * domain, the scale of its input. NaN if unknown. */
 static double q_scale(const hbg_graph *qg, const hbc_calib_table *tab, int t, int depth)
 {
     const hbg_tensor *x = qg->tensors[t];
@@ -77,7 +78,7 @@ static double q_scale(const hbg_graph *qg, const hbc_calib_table *tab, int t, in
             return a->f;
     }
     if (e)
-        return e->threshold / 127.0;
+        return e->threshold / (hbc_quant_zero_point(qg, t) ? 254.0 : 127.0);
     if (x->producer >= 0 && depth < 64) {
         const hbg_node *p = &qg->nodes[x->producer];
         if (p->domain[0] == '\0' && p->n_in > 0 && p->in[0] >= 0)
@@ -106,8 +107,9 @@ static hbc_similarity compare(const hbg_tensor *ft, const hbg_graph *qg, const h
     if (!(s > 0))
         return none;
     const int8_t *q = x->data;
+    const int zp = hbc_quant_zero_point(qg, qt);
     for (int64_t i = 0; i < n; i++)
-        buf[i] = (float)((double)q[i] * s);
+        buf[i] = (float)((double)(q[i] - zp) * s);
     return hbc_similarity_f32(ft->data, buf, (size_t)n);
 }
 

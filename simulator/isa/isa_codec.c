@@ -13,11 +13,15 @@
              : BPU_FK_U16, uint32_t                                                                \
              : BPU_FK_U32, int32_t                                                                 \
              : BPU_FK_I32)
-#define F(op, mem, off)                                                                            \
+#define FX(op, mem, off, flags)                                                                    \
     {                                                                                              \
-#mem, off, FKIND(((bpu_insn *)0)->u.op.mem), (uint16_t)offsetof(bpu_insn, u.op.mem)        \
+#mem, off, FKIND(((bpu_insn *)0)->u.op.mem), (uint16_t)offsetof(bpu_insn, u.op.mem), flags \
     }
-#define NF(a) ((uint8_t)(sizeof(a) / sizeof((a)[0])))
+#define F(op, mem, off) FX(op, mem, off, 0)
+/* a field added after BPU-v0 whose 0 keeps the old meaning (CONV pad, header byte 3): listed
+ * after the v0 fields so their order, and every disassembly that leaves it 0, stays as it was */
+#define FZ(op, mem, off) FX(op, mem, off, BPU_FIELD_OMIT_ZERO)
+#define NF(a)            ((uint8_t)(sizeof(a) / sizeof((a)[0])))
 
 static const bpu_field f_dma[] = {
     F(dma, seg, 4),        F(dma, fill, 5),           F(dma, pad_top, 6),
@@ -34,7 +38,7 @@ static const bpu_field f_conv[] = {
     F(conv, kw, 37),        F(conv, sh, 38),      F(conv, sw, 39),         F(conv, dh, 40),
     F(conv, dw, 41),        F(conv, pad_top, 42), F(conv, pad_bottom, 43), F(conv, pad_left, 44),
     F(conv, pad_right, 45), F(conv, lo, 46),      F(conv, hi, 47),         F(conv, src_px, 48),
-    F(conv, dst_px, 50),    F(conv, src_row, 52), F(conv, dst_row, 56),
+    F(conv, dst_px, 50),    F(conv, src_row, 52), F(conv, dst_row, 56),    FZ(conv, pad, 3),
 };
 
 static const bpu_field f_ewise[] = {
@@ -147,8 +151,7 @@ static void set_error(bpu_error *err, int64_t index, const char *msg)
     }
 }
 
-/* Read a field's value from the decoded struct, widened to int64. */
-static int64_t get_member(const bpu_insn *in, const bpu_field *f)
+int64_t bpu_field_get(const bpu_insn *in, const bpu_field *f)
 {
     const unsigned char *p = (const unsigned char *)in + f->member;
     switch (f->kind) {
@@ -224,7 +227,7 @@ bpu_status bpu_encode(const bpu_insn *in, uint8_t out[BPU_INSN_BYTES], bpu_error
     out[2] = in->flags;
     for (uint32_t i = 0; i < op->nfields; i++) {
         const bpu_field *f = &op->fields[i];
-        uint32_t v = (uint32_t)get_member(in, f); /* modulo 2^32: two's complement bytes */
+        uint32_t v = (uint32_t)bpu_field_get(in, f); /* modulo 2^32: two's complement bytes */
         for (uint32_t b = 0; b < bpu_field_width(f->kind); b++)
             out[f->offset + b] = (uint8_t)(v >> (8u * b));
     }
@@ -273,7 +276,7 @@ size_t bpu_insn_fields(const bpu_insn *in, bpu_field_visit_fn fn, void *user)
     const bpu_op_info *op = &bpu_op_table[in->opcode];
     for (uint32_t i = 0; i < op->nfields; i++) {
         const bpu_field *f = &op->fields[i];
-        fn(user, f->name, f->offset, bpu_field_width(f->kind), get_member(in, f));
+        fn(user, f->name, f->offset, bpu_field_width(f->kind), bpu_field_get(in, f));
     }
     return op->nfields;
 }

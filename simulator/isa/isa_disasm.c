@@ -1,4 +1,5 @@
-/* Disassembler: one line per instruction, "mnemonic [dep tokens] [flags] field=value ...". */
+/* Disassembler: one line per instruction, "mnemonic [dep tokens] [flags] field=value ...", the
+ * fields in the order of the field table (those flagged BPU_FIELD_OMIT_ZERO only when nonzero). */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,16 +23,15 @@ static void put(text_buf *t, const char *s)
     t->need += n;
 }
 
-static void put_field(void *user, const char *name, uint32_t offset, uint32_t width, int64_t value)
+static void put_field(text_buf *t, const char *name, uint32_t width, int64_t value)
 {
-    (void)offset;
     char tmp[64];
     /* addresses, strides and multipliers read best in hex; small fields in decimal */
     if (width == 4 && value >= 0)
         snprintf(tmp, sizeof(tmp), " %s=0x%llx", name, (unsigned long long)value);
     else
         snprintf(tmp, sizeof(tmp), " %s=%lld", name, (long long)value);
-    put(user, tmp);
+    put(t, tmp);
 }
 
 size_t bpu_disasm(const bpu_insn *in, char *buf, size_t len)
@@ -67,6 +67,12 @@ size_t bpu_disasm(const bpu_insn *in, char *buf, size_t len)
         snprintf(tmp, sizeof(tmp), " flags=0x%02x", in->flags);
         put(&t, tmp);
     }
-    bpu_insn_fields(in, put_field, &t);
+    const bpu_op_info *op = &bpu_op_table[in->opcode];
+    for (uint32_t i = 0; i < op->nfields; i++) {
+        const bpu_field *f = &op->fields[i];
+        int64_t v = bpu_field_get(in, f);
+        if (v != 0 || !(f->flags & BPU_FIELD_OMIT_ZERO))
+            put_field(&t, f->name, bpu_field_width(f->kind), v);
+    }
     return t.need;
 }

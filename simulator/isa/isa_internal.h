@@ -15,11 +15,16 @@ typedef enum bpu_field_kind {
     BPU_FK_I32 = 4
 } bpu_field_kind;
 
+/* A field added to BPU-v0 whose 0 keeps the earlier meaning (CONV pad): the disassembler prints it
+ * only when nonzero, so listings of programs that do not use it stay as they were. */
+#define BPU_FIELD_OMIT_ZERO 0x01u
+
 typedef struct bpu_field {
     const char *name;
     uint8_t offset;  /* byte offset in the 64-byte word */
     uint8_t kind;    /* bpu_field_kind */
     uint16_t member; /* offsetof(bpu_insn, member) */
+    uint8_t flags;   /* BPU_FIELD_* */
 } bpu_field;
 
 typedef struct bpu_op_info {
@@ -34,6 +39,9 @@ typedef struct bpu_op_info {
 extern const bpu_op_info bpu_op_table[BPU_OP_COUNT];
 
 uint32_t bpu_field_width(uint32_t kind);
+
+/* A field's value in the decoded instruction, widened to int64 (signed kinds sign-extended). */
+int64_t bpu_field_get(const bpu_insn *in, const bpu_field *f);
 
 /* bpu_validate_insn that also reports the end (highest address + 1) of the SRAM ranges the
  * instruction touches (0 if none). */

@@ -189,6 +189,7 @@ static bpu_status validate_conv(vctx *v)
                             c->sh)) ||
         (st = check_out_dim(v, "wo", c->wo, c->w, c->pad_left + c->pad_right, c->kw, c->dw, c->sw)))
         return st;
+    /* pad (header byte 3) is any i8: nothing to check */
     if (acc_out && (c->lo != 0 || c->hi != 0))
         return bad(v, c->lo ? "lo" : "hi", "unused with ACC_OUT: must be 0");
     if (!acc_out && (st = check_clamp(v, c->lo, c->hi)))

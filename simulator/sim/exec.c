@@ -17,6 +17,11 @@
 #define SRAM_SLACK 64
 /* Target size (int32 elements) of one CONV band of output rows in the accumulator scratch. */
 #define BAND_ELEMS (64u * 1024u)
+/* CONV with a nonzero pad value: target size (bytes) of the padded input copy of one band of output
+ * rows (cache-sized, so the kernel reads the copy while it is still hot), and the readable slack
+ * kept after it (kernels read up to 3 bytes past the last channel of a pixel, bpu/kernels.h). */
+#define PAD_BAND_BYTES (256u * 1024u)
+#define PAD_SLACK      64u
 
 typedef struct segment {
     uint8_t *base;
@@ -32,6 +37,8 @@ struct bpu_sim {
     int32_t *bias; /* per-channel parameters of the current instruction */
     int32_t *mult;
     int32_t *shift;
+    int8_t *pad_buf; /* padded CONV input copies (bpu_conv_pad_scratch), 64-byte aligned */
+    size_t pad_cap;  /* bytes of pad_buf */
     segment seg[BPU_SEGMENTS];
     bpu_sched_ws ws;
     bpu_trace_fn trace;
@@ -170,6 +177,75 @@ static bpu_status check_wgt_padding(const bpu_sim *s, const bpu_insn *in, int64_
     return BPU_OK;
 }
 
+/* Input columns a CONV reads, padding included: from -pad_left to (wo-1)*sw - pad_left + span - 1
+ * (at most w + pad_left + pad_right; fewer when a stride leaves the last ones unread). */
+static size_t conv_read_cols(const bpu_conv_op *c)
+{
+    return (size_t)(c->wo - 1u) * c->sw + (size_t)(c->kw - 1u) * c->dw + 1u;
+}
+
+/* Input rows read by a band of n output rows. */
+static size_t conv_read_rows(const bpu_conv_op *c, uint32_t n)
+{
+    return (size_t)(n - 1u) * c->sh + (size_t)(c->kh - 1u) * c->dh + 1u;
+}
+
+size_t bpu_conv_pad_scratch(const bpu_insn *in, uint32_t *band_rows)
+{
+    const bpu_conv_op *c = &in->u.conv;
+    if (band_rows)
+        *band_rows = 0;
+    if (in->opcode != BPU_OP_CONV || c->pad == 0 ||
+        (c->pad_top | c->pad_bottom | c->pad_left | c->pad_right) == 0)
+        return 0;
+    size_t row_bytes = conv_read_cols(c) * c->c;
+    /* as many output rows as keep the copy within PAD_BAND_BYTES, at least one */
+    size_t fit = PAD_BAND_BYTES / row_bytes, span = conv_read_rows(c, 1);
+    size_t band = fit >= span ? (fit - span) / c->sh + 1u : 1u;
+    band = band < c->ho ? band : c->ho;
+    if (band_rows)
+        *band_rows = (uint32_t)band;
+    return conv_read_rows(c, (uint32_t)band) * row_bytes + PAD_SLACK;
+}
+
+/* The padded input of output rows [oy0, oy1) as a dense NHWC copy in s->pad_buf: every position
+ * the band reads, border bytes = pad, the rest copied from SRAM with the instruction's strides.
+ * g becomes the copy's geometry (no padding; output rows [0, oy1 - oy0) of it). */
+static void conv_pad_copy(bpu_sim *s, const bpu_conv_op *c, uint32_t oy0, uint32_t oy1,
+                          bpu_conv_geom *g)
+{
+    const size_t cols = conv_read_cols(c), rows = conv_read_rows(c, oy1 - oy0), ch = c->c;
+    const size_t row_bytes = cols * ch;
+    /* columns [0, left) and [left + mid, cols) of the copy are padding, mid are input columns */
+    const size_t left = c->pad_left < cols ? c->pad_left : cols;
+    const size_t mid = cols - left < c->w ? cols - left : c->w;
+    const int64_t iy0 = (int64_t)oy0 * c->sh - c->pad_top;
+    const uint8_t pad = (uint8_t)c->pad;
+    for (size_t r = 0; r < rows; r++) {
+        uint8_t *d = (uint8_t *)s->pad_buf + r * row_bytes;
+        int64_t iy = iy0 + (int64_t)r;
+        if (iy < 0 || iy >= c->h) {
+            memset(d, pad, row_bytes);
+            continue;
+        }
+        const uint8_t *x = s->sram + c->src + (size_t)iy * c->src_row;
+        memset(d, pad, left * ch);
+        if (c->src_px == ch) {
+            memcpy(d + left * ch, x, mid * ch);
+        } else {
+            for (size_t i = 0; i < mid; i++)
+                memcpy(d + (left + i) * ch, x + i * c->src_px, ch);
+        }
+        memset(d + (left + mid) * ch, pad, (cols - left - mid) * ch);
+    }
+    g->h = (int32_t)rows;
+    g->w = (int32_t)cols;
+    g->pad_top = g->pad_left = 0;
+    g->ho = (int32_t)(oy1 - oy0);
+    g->src_px = ch;
+    g->src_row = row_bytes;
+}
+
 static bpu_status exec_conv(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_error *err)
 {
     const bpu_conv_op *c = &in->u.conv;
@@ -187,26 +263,42 @@ static bpu_status exec_conv(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
     bpu_conv_geom g = {c->h,  c->w,  c->c,       c->k,        c->kh, c->kw, c->sh,     c->sw,
                        c->dh, c->dw, c->pad_top, c->pad_left, c->ho, c->wo, c->src_px, c->src_row};
     bpu_conv_rq_fn fused = acc_in || acc_out ? NULL : dwise ? s->k->dwconv_rq : s->k->conv_rq;
-    const int8_t *src = (const int8_t *)(s->sram + c->src);
     const int8_t *wgt = (const int8_t *)(s->sram + c->wgt);
-    if (fused) {
-        /* one call for the whole tile: no int32 band leaves the kernel */
-        bpu_conv_out o = {s->mult,   s->shift,  c->lo, c->hi, (int8_t *)(s->sram + c->dst),
-                          c->dst_px, c->dst_row};
-        uint64_t t0 = s->prof ? now_ns() : 0;
-        fused(&g, src, wgt, s->bias, 0, (int32_t)c->ho, &o, s->acc);
-        if (s->prof)
-            s->prof->conv_kernel_ns += now_ns() - t0;
-        return BPU_OK;
-    }
     bpu_conv_fn fn = dwise ? s->k->dwconv : s->k->conv;
     size_t row_elems = (size_t)c->wo * c->k;
-    uint32_t band = (uint32_t)(BAND_ELEMS / row_elems);
+    /* fused: one call for the whole tile, no int32 band leaves the kernel; else bands that keep
+     * the accumulators in cache. A nonzero pad value also bands the padded input copy. */
+    uint32_t band = fused ? c->ho : (uint32_t)(BAND_ELEMS / row_elems);
     band = band == 0 ? 1 : band;
+    uint32_t pad_band = 0;
+    int padded = bpu_conv_pad_scratch(in, &pad_band) != 0;
+    band = padded && pad_band < band ? pad_band : band;
     for (uint32_t oy0 = 0; oy0 < c->ho; oy0 += band) {
         uint32_t oy1 = oy0 + band < c->ho ? oy0 + band : c->ho;
+        bpu_conv_geom bg = g;
+        const int8_t *src = (const int8_t *)(s->sram + c->src);
+        int32_t r0 = (int32_t)oy0, r1 = (int32_t)oy1; /* output rows of the kernel's geometry */
+        if (padded) {
+            conv_pad_copy(s, c, oy0, oy1, &bg);
+            src = s->pad_buf;
+            r0 = 0;
+            r1 = (int32_t)(oy1 - oy0);
+        }
         uint64_t t0 = s->prof ? now_ns() : 0;
-        fn(&g, src, wgt, s->bias, (int32_t)oy0, (int32_t)oy1, s->acc);
+        if (fused) {
+            bpu_conv_out o = {s->mult,
+                              s->shift,
+                              c->lo,
+                              c->hi,
+                              (int8_t *)(s->sram + c->dst + (size_t)oy0 * c->dst_row),
+                              c->dst_px,
+                              c->dst_row};
+            fused(&bg, src, wgt, s->bias, r0, r1, &o, s->acc);
+            if (s->prof)
+                s->prof->conv_kernel_ns += now_ns() - t0;
+            continue;
+        }
+        fn(&bg, src, wgt, s->bias, r0, r1, s->acc);
         uint64_t t1 = s->prof ? now_ns() : 0;
         for (uint32_t oy = oy0; oy < oy1; oy++) {
             int32_t *a = s->acc + (size_t)(oy - oy0) * row_elems;
@@ -405,6 +497,7 @@ void bpu_sim_destroy(bpu_sim *s)
     free(s->bias);
     free(s->mult);
     free(s->shift);
+    free(s->pad_buf);
     free(s);
 }
 
@@ -444,6 +537,31 @@ void bpu_sim_set_profile(bpu_sim *s, bpu_host_profile *prof)
     s->prof = prof;
 }
 
+/* Grow the padded-copy scratch to what the program needs, only when it needs more than any
+ * program run before (so repeated runs never allocate). */
+static bpu_status grow_pad_scratch(bpu_sim *s, const bpu_program *p, const char *who,
+                                   bpu_error *err)
+{
+    if (p->conv_pad_bytes <= s->pad_cap)
+        return BPU_OK;
+    size_t bytes = (p->conv_pad_bytes + 63u) / 64u * 64u; /* a multiple of aligned_alloc's 64 */
+    free(s->pad_buf);
+    s->pad_cap = 0;
+    s->pad_buf = aligned_alloc(64, bytes);
+    if (!s->pad_buf) {
+        if (err) {
+            err->insn = -1;
+            snprintf(err->msg, sizeof(err->msg),
+                     "%s: out of memory for the %zu-byte padded CONV input scratch", who, bytes);
+        }
+        return BPU_E_NOMEM;
+    }
+    /* the read slack past the last pixel is multiplied by zero weights: keep it defined */
+    memset(s->pad_buf, 0, bytes);
+    s->pad_cap = bytes;
+    return BPU_OK;
+}
+
 bpu_status bpu_sim_run(bpu_sim *s, const bpu_program *p, bpu_counters *out, bpu_error *err)
 {
     bpu_status st = BPU_OK;
@@ -470,6 +588,8 @@ bpu_status bpu_sim_run(bpu_sim *s, const bpu_program *p, bpu_counters *out, bpu_
             break;
         }
     }
+    if ((st = grow_pad_scratch(s, p, "bpu_sim_run", err)))
+        return st;
     memset(out, 0, sizeof(*out));
     out->clock_mhz = s->m->clock_mhz;
     out->sram_peak = p->estimate.sram_peak;
@@ -487,6 +607,9 @@ bpu_status bpu_sim_exec(bpu_sim *s, const bpu_program *p, bpu_error *err)
         }
         return BPU_E_ARG;
     }
+    bpu_status gs = grow_pad_scratch(s, p, "bpu_sim_exec", err);
+    if (gs)
+        return gs;
     for (size_t i = 0; i < p->n; i++) {
         const uint32_t idx = p->order[i];
         bpu_status st = exec_one(s, &p->insns[idx], (int64_t)idx, err);

@@ -83,6 +83,8 @@ bpu_status bpu_program_load(const uint8_t *bytes, size_t len, bpu_march_id march
             (st = bpu_validate_insn_sram(&p->insns[i], (int64_t)i, m, &end, err)))
             goto fail;
         sram_peak = end > sram_peak ? end : sram_peak;
+        size_t pad_bytes = bpu_conv_pad_scratch(&p->insns[i], NULL);
+        p->conv_pad_bytes = pad_bytes > p->conv_pad_bytes ? pad_bytes : p->conv_pad_bytes;
         int is_end = p->insns[i].opcode == BPU_OP_END;
         if (is_end != (i + 1 == p->n)) {
             snprintf(msg, sizeof(msg), "insn %zu (%s): field opcode: %s", i,

@@ -34,6 +34,9 @@ struct bpu_program {
      * static, as every timing is a pure function of the fields, so bpu_sim_exec can replay it
      * without the scheduler and produce the data effects of bpu_sim_run exactly. */
     uint32_t *order;
+    /* The largest CONV padded-copy scratch any instruction needs (bpu_conv_pad_scratch), bytes; 0
+     * when no CONV pads with a nonzero value. A simulator grows its scratch to it before a run. */
+    size_t conv_pad_bytes;
 };
 
 /* Called for each instruction in a token-consistent issue order (NULL: estimate only). */
@@ -45,6 +48,12 @@ void bpu_sched_ws_free(bpu_sched_ws *ws);
 bpu_status bpu_schedule(const bpu_program *p, const bpu_march *m, bpu_sched_ws *ws,
                         bpu_exec_fn exec, void *user, bpu_trace_fn trace, void *trace_user,
                         bpu_counters *ctr, bpu_error *err);
+
+/* A CONV whose padded positions read a nonzero pad value (and that has some padding) runs in bands
+ * of output rows, each from a dense padded copy of the input rows the band reads, on the same zero-
+ * padding kernels. Returns the scratch bytes that copy needs (with the kernels' read slack), 0 when
+ * the instruction needs none, and the band height in output rows (may be NULL). */
+size_t bpu_conv_pad_scratch(const bpu_insn *in, uint32_t *band_rows);
 
 /* Cycle cost and MAC count of one instruction: pure functions of its fields and the march. */
 uint64_t bpu_insn_cycles(const bpu_insn *in, const bpu_march *m);

@@ -25,6 +25,8 @@
  *   --cpu-op T     place every node of op type T on the CPU (float), as hb_mapper's run_on_cpu
  *                  would for those nodes (repeatable)
  *   --cpu-node N   place the node named N on the CPU (repeatable)
+ *   --signed-acts  every activation signed int8 (hbc_quant_opts.signed_only: no unsigned
+ *                  activations, as before 2026-11-26)
  *   --bpu-tail     keep every supported node on the BPU (hbc_quant_opts.output_side_cpu 0);
  *                  by default the output side runs on the CPU (docs/quantized-ops.md section 7)
  *   --bias-corr    bias correction (hbc_quant_bias_correct, one pass over the calibration
@@ -102,6 +104,7 @@ typedef struct opts {
     double min_cos, max_drop, min_agree;
     int nodes, verbose;
     int bpu_tail;    /* --bpu-tail: output_side_cpu 0 */
+    int signed_acts; /* --signed-acts: hbc_quant_opts.signed_only */
     int bias_passes; /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
     int round_w;     /* --round-weights: hbc_quant_round_weights */
 } opts;
@@ -146,7 +149,8 @@ static int usage(void)
             "         (--kind KIND --calib IMG... --eval IMG... | --fmnist-idx DIR [--n-calib N]\n"
             "          | --fmnist-npy CALIB.npy TEST.npy LABELS.npy)\n"
             "options: --method M (default mix kl max pct skip load), --min-cos X, --max-drop P,\n"
-            "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --round-weights,\n"
+            "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --signed-acts,\n"
+            "         --round-weights,\n"
             "         --bias-corr, --bias-passes N, --nodes, -v\n");
     return 2;
 }
@@ -217,6 +221,8 @@ static int parse(int argc, char **argv, opts *o)
             o->cpu_nodes[o->n_cpu_nodes++] = argv[++i];
         else if (!strcmp(a, "--nodes"))
             o->nodes = 1;
+        else if (!strcmp(a, "--signed-acts"))
+            o->signed_acts = 1;
         else if (!strcmp(a, "--bpu-tail"))
             o->bpu_tail = 1;
         else if (!strcmp(a, "--round-weights"))
@@ -447,7 +453,8 @@ static int run_float(hbg_graph *g, const dataset *d, float *ref)
 }
 
 /* Per-tensor cosine of qg against fg on evaluation sample 0 (both executors have just run it):
- * int8 tensors are dequantised with their table scale T / 127. */
+ * int8 tensors are dequantised with their table scale, T / 127 (signed) or T / 254 with zero
+ * point -127 (unsigned, hbc_quant_zero_point). */
 static void print_nodes(const hbg_graph *fg, const hbg_graph *qg, const hbc_calib_table *tab)
 {
     printf("\nPer-tensor cosine on sample 0 (float tensor vs its quantized counterpart):\n\n");
@@ -468,10 +475,11 @@ static void print_nodes(const hbg_graph *fg, const hbg_graph *qg, const hbc_cali
         if (!deq)
             return;
         const hbc_calib_entry *e = hbc_calib_table_find(tab, f->name);
+        const int zp = hbc_quant_zero_point(qg, qi);
         if (q->dtype == HBG_DT_I8 && e) {
-            const float s = (float)(e->threshold / 127.0);
+            const float s = (float)(e->threshold / (zp ? 254.0 : 127.0));
             for (int64_t i = 0; i < n; i++)
-                deq[i] = ((const int8_t *)q->data)[i] * s;
+                deq[i] = (float)(((const int8_t *)q->data)[i] - zp) * s;
         } else if (q->dtype == HBG_DT_F32) {
             memcpy(deq, q->data, (size_t)n * sizeof *deq);
         } else {
@@ -491,8 +499,8 @@ static void print_nodes(const hbg_graph *fg, const hbg_graph *qg, const hbc_cali
         }
         printf("| %s | %s | %s | %.6g | %.6g | %.2f%% | %.1f%% | %.6f |\n", f->name,
                f->producer >= 0 ? fg->nodes[f->producer].op_type : "-",
-               q->dtype == HBG_DT_I8 ? "int8" : "float", e ? e->threshold : 0.0, amax,
-               100.0 * at_max / n, 100.0 * zero / n, sim.cosine);
+               q->dtype == HBG_DT_I8 ? (zp ? "int8 zp -127" : "int8") : "float",
+               e ? e->threshold : 0.0, amax, 100.0 * at_max / n, 100.0 * zero / n, sim.cosine);
         free(deq);
     }
 }
@@ -573,7 +581,7 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
     hbc_logger lg = {log_fn, NULL, o->verbose ? HBC_LOG_INFO : HBC_LOG_WARNING};
     hbc_calib_options co;
     hbc_calib_table tab = {0};
-    hbc_quant_opts qo = {NULL, 0, 0, !o->bpu_tail};
+    hbc_quant_opts qo = {NULL, 0, 0, !o->bpu_tail, o->signed_acts};
     unsigned char *place = NULL;
     hbg_graph *qg = NULL;
     hbc_qexec *qe = NULL;

@@ -68,6 +68,14 @@ section "fastestdet, default, every supported node on the BPU (--bpu-tail)" -- \
   "$M/onnx/fastestdet.onnx" --kind fastestdet --method default --bpu-tail $(photos)
 section "mobilenet_v1_0.75_192, default, every supported node on the BPU (--bpu-tail)" -- \
   "$M/onnx/mobilenet_v1_0.75_192.onnx" --kind mobilenet --method default --bpu-tail $(photos)
+# Every activation signed (--signed-acts): the quantiser before unsigned activations
+# (docs/quantized-ops.md section 2), for the comparison in docs/accuracy.md.
+for m in mobilenet_v1_0.75_192:mobilenet yunet_n_320_320:yunet fastestdet:fastestdet; do
+  section "${m%%:*}, default, every activation signed (--signed-acts)" -- \
+    "$M/onnx/${m%%:*}.onnx" --kind "${m##*:}" --method default --signed-acts $(photos)
+done
+section "Fashion-MNIST CNN, default, every activation signed (--signed-acts)" -- \
+  "$M/fmnist/fmnist_cnn.onnx" --fmnist-idx "$FMNIST" --n-calib 100 --method default --signed-acts
 # The refinement of the quantized weights and biases on the calibration photos
 # (docs/quantized-ops.md section 8), every method, and each of its two steps alone.
 REF=(--round-weights --bias-corr)

@@ -183,7 +183,7 @@ int main(int argc, char **argv)
     if ((st = load(&a, &fg, err, sizeof err)) != HBG_OK ||
         (st = calibrate(fg, &a, &tab, err, sizeof err)) != HBG_OK)
         goto out;
-    hbc_quant_opts o = {NULL, 0, a.output_int8, 0};
+    hbc_quant_opts o = {NULL, 0, a.output_int8, 0, 0};
     if (a.n_cpu) {
         if (!(cpu = calloc((size_t)fg->n_nodes, 1)))
             goto out;

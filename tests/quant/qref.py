@@ -68,7 +68,8 @@ def conv_acc(x, w, b, a):
     g = a["group"]
     oh = (h + pt + pb - ((kh - 1) * dh + 1)) // sh + 1
     ow = (wd + pl + pr - ((kw - 1) * dw + 1)) // sw + 1
-    xp = np.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=I64)
+    # padded taps read pad_value (0 unless the input is unsigned, docs/quantized-ops.md)
+    xp = np.full((n, c, h + pt + pb, wd + pl + pr), a.get("pad_value", 0), dtype=I64)
     xp[:, :, pt:pt + h, pl:pl + wd] = x
     w = w.astype(I64)
     acc = np.zeros((n, k, oh, ow), dtype=I64) + b.astype(I64).reshape(1, k, 1, 1)

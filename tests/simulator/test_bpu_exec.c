@@ -55,8 +55,10 @@ static bpu_insn end_insn(void)
     return e;
 }
 
-/* Run [in, END]; returns the status, keeps a pre-run SRAM copy in f->before. */
-static bpu_status run1(fixture *f, const bpu_insn *in, bpu_counters *ctr, bpu_error *err)
+/* Run [in, END] with bpu_sim_run (exec 0) or bpu_sim_exec (exec 1); returns the status, keeps a
+ * pre-run SRAM copy in f->before. */
+static bpu_status run1_how(fixture *f, const bpu_insn *in, int exec, bpu_counters *ctr,
+                           bpu_error *err)
 {
     prog p = {.n = 0};
     bpu_insn e = end_insn();
@@ -70,9 +72,41 @@ static bpu_status run1(fixture *f, const bpu_insn *in, bpu_counters *ctr, bpu_er
     }
     memcpy(f->before, f->S, SRAM_BYTES);
     bpu_counters c;
-    st = bpu_sim_run(f->sim, pg, ctr ? ctr : &c, err);
+    st = exec ? bpu_sim_exec(f->sim, pg, err) : bpu_sim_run(f->sim, pg, ctr ? ctr : &c, err);
     bpu_program_free(pg);
     return st;
+}
+
+static bpu_status run1(fixture *f, const bpu_insn *in, bpu_counters *ctr, bpu_error *err)
+{
+    return run1_how(f, in, 0, ctr, err);
+}
+
+/* Run body once per kernel variant this machine supports, each on its own simulator whose SRAM
+ * starts as a copy of the fixture's (f->sim and f->S point at it meanwhile). */
+static void for_each_variant(fixture *f, void (*body)(fixture *f, const char *variant))
+{
+    bpu_sim *home = f->sim;
+    uint8_t *home_sram = f->S;
+    int ran = 0;
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        bpu_sim *sim = NULL;
+        bpu_error err = {0, ""};
+        if (!bpu_isa_available((bpu_isa)v))
+            continue;
+        assert_int_equal(bpu_kernels_get((bpu_isa)v, &k, &err), BPU_OK);
+        assert_int_equal(bpu_sim_create(BPU_MARCH_BERNOULLI2, k, &sim, &err), BPU_OK);
+        memcpy(bpu_sim_sram(sim), home_sram, SRAM_BYTES);
+        f->sim = sim;
+        f->S = bpu_sim_sram(sim);
+        body(f, k->name);
+        f->sim = home;
+        f->S = home_sram;
+        bpu_sim_destroy(sim);
+        ran++;
+    }
+    assert_true(ran >= 1);
 }
 
 static void expect_ok(fixture *f, const bpu_insn *in)
@@ -194,9 +228,19 @@ typedef struct conv_t {
     int8_t *w; /* unpacked [k][ky][kx][c] or [ky][kx][c] */
 } conv_t;
 
+/* The pad value of a random CONV: 0 (zero padding) half of the time, else an extreme, the offset
+ * activations' -127, or any byte. */
+static int8_t pick_pad(rng *r)
+{
+    static const int8_t special[] = {0, 0, 0, -127, -128, 127};
+    uint32_t i = rng_u32(r) % 7;
+    return i < sizeof(special) ? special[i] : rng_s8(r);
+}
+
 /* A random CONV at fixed SRAM places: src 0, dst 0x40000, wgt 0x80000, param 0xC0000,
- * acc 0xD0000. */
-static void make_conv(fixture *f, conv_t *t, int dwise, uint8_t flags_extra)
+ * acc 0xD0000. max_pad: the largest pad on each side (above kh - 1 some outputs read only
+ * padding rows or columns). */
+static void make_conv_pads(fixture *f, conv_t *t, int dwise, uint8_t flags_extra, int32_t max_pad)
 {
     rng *r = &f->r;
     memset(t, 0, sizeof(*t));
@@ -207,17 +251,24 @@ static void make_conv(fixture *f, conv_t *t, int dwise, uint8_t flags_extra)
     c->kw = (uint8_t)rng_range(r, 1, 3);
     c->sh = (uint8_t)rng_range(r, 1, 2);
     c->sw = (uint8_t)rng_range(r, 1, 2);
-    c->dh = c->dw = 1;
-    c->pad_top = (uint8_t)rng_range(r, 0, 2);
-    c->pad_bottom = (uint8_t)rng_range(r, 0, 2);
-    c->pad_left = (uint8_t)rng_range(r, 0, 2);
-    c->pad_right = (uint8_t)rng_range(r, 0, 2);
+    c->dh = (uint8_t)rng_range(r, 1, 2);
+    c->dw = (uint8_t)rng_range(r, 1, 2);
+    c->pad_top = (uint8_t)rng_range(r, 0, max_pad);
+    c->pad_bottom = (uint8_t)rng_range(r, 0, max_pad);
+    c->pad_left = (uint8_t)rng_range(r, 0, max_pad);
+    c->pad_right = (uint8_t)rng_range(r, 0, max_pad);
+    c->pad = pick_pad(r);
     c->h = (uint16_t)rng_range(r, 3, 9);
     c->w = (uint16_t)rng_range(r, 3, 11);
     c->c = (uint16_t)rng_range(r, 1, 70);
     c->k = dwise ? c->c : (uint16_t)rng_range(r, 1, 70);
-    c->ho = (uint16_t)((c->h + c->pad_top + c->pad_bottom - c->kh) / c->sh + 1);
-    c->wo = (uint16_t)((c->w + c->pad_left + c->pad_right - c->kw) / c->sw + 1);
+    /* a dilated kernel must fit the padded map (kh, kw <= 3 <= h, w always do undilated) */
+    if (c->h + c->pad_top + c->pad_bottom < (c->kh - 1) * c->dh + 1)
+        c->dh = 1;
+    if (c->w + c->pad_left + c->pad_right < (c->kw - 1) * c->dw + 1)
+        c->dw = 1;
+    c->ho = (uint16_t)((c->h + c->pad_top + c->pad_bottom - ((c->kh - 1) * c->dh + 1)) / c->sh + 1);
+    c->wo = (uint16_t)((c->w + c->pad_left + c->pad_right - ((c->kw - 1) * c->dw + 1)) / c->sw + 1);
     c->src = 0;
     c->src_px = (uint16_t)(c->c + rng_range(r, 0, 3));
     c->src_row = (uint32_t)c->src_px * c->w + 5;
@@ -245,6 +296,11 @@ static void make_conv(fixture *f, conv_t *t, int dwise, uint8_t flags_extra)
     }
 }
 
+static void make_conv(fixture *f, conv_t *t, int dwise, uint8_t flags_extra)
+{
+    make_conv_pads(f, t, dwise, flags_extra, 2);
+}
+
 static int64_t model_conv_acc(const fixture *f, const conv_t *t, int32_t oy, int32_t ox, int32_t k)
 {
     const bpu_conv_op *c = &t->in.u.conv;
@@ -252,15 +308,18 @@ static int64_t model_conv_acc(const fixture *f, const conv_t *t, int32_t oy, int
     int64_t sum = 0;
     for (int32_t ky = 0; ky < c->kh; ky++) {
         for (int32_t kx = 0; kx < c->kw; kx++) {
-            int32_t iy = oy * c->sh + ky - c->pad_top, ix = ox * c->sw + kx - c->pad_left;
-            if (iy < 0 || ix < 0 || iy >= c->h || ix >= c->w)
-                continue;
-            uint64_t px = c->src + (uint64_t)iy * c->src_row + (uint64_t)ix * c->src_px;
+            /* docs/bpu-isa.md section 6: iy = oy*sh - pad_top + ky*dh, outside the map x = pad */
+            int32_t iy = oy * c->sh - c->pad_top + ky * c->dh;
+            int32_t ix = ox * c->sw - c->pad_left + kx * c->dw;
+            int outside = iy < 0 || ix < 0 || iy >= c->h || ix >= c->w;
+            uint64_t px =
+                outside ? 0 : c->src + (uint64_t)iy * c->src_row + (uint64_t)ix * c->src_px;
             if (dwise) {
-                sum += (int64_t)B(f, px + k) * t->w[((size_t)ky * c->kw + kx) * c->c + k];
+                int64_t x = outside ? c->pad : B(f, px + k);
+                sum += x * t->w[((size_t)ky * c->kw + kx) * c->c + k];
             } else {
                 for (int32_t ch = 0; ch < c->c; ch++)
-                    sum += (int64_t)B(f, px + ch) *
+                    sum += (int64_t)(outside ? c->pad : B(f, px + ch)) *
                            t->w[(((size_t)k * c->kh + ky) * c->kw + kx) * c->c + ch];
             }
         }
@@ -287,6 +346,33 @@ static void check_conv_int8(const fixture *f, const conv_t *t)
                     (int8_t)f->S[c->dst + (uint64_t)oy * c->dst_row + (uint64_t)ox * c->dst_px + k];
                 if (got != want)
                     print_error("conv (%d,%d,%d): got %d want %d\n", oy, ox, k, got, want);
+                assert_int_equal(got, want);
+            }
+}
+
+/* Any CONV (NORMAL or DEPTHWISE, with or without ACC_IN/ACC_OUT) against the model: the start
+ * value (bias or int32 partial), the sum, wrapped to int32, then written or requantised. */
+static void check_conv_any(const fixture *f, const conv_t *t, const char *variant)
+{
+    const bpu_conv_op *c = &t->in.u.conv;
+    int acc_in = (t->in.flags & BPU_CONV_ACC_IN) != 0;
+    int acc_out = (t->in.flags & BPU_CONV_ACC_OUT) != 0;
+    for (int32_t oy = 0; oy < c->ho; oy++)
+        for (int32_t ox = 0; ox < c->wo; ox++)
+            for (int32_t k = 0; k < c->k; k++) {
+                const uint8_t *rec = f->before + c->param + k * BPU_PARAM_BYTES;
+                size_t at = ((size_t)oy * c->wo + ox) * c->k + k;
+                int64_t base = acc_in ? rd32s(f->before + c->acc + at * 4) : rd32s(rec);
+                int32_t acc = model_wrap32(base + model_conv_acc(f, t, oy, ox, k));
+                const uint8_t *d = f->S + c->dst + (uint64_t)oy * c->dst_row +
+                                   (uint64_t)ox * c->dst_px + (acc_out ? 4u * k : (uint32_t)k);
+                int64_t got = acc_out ? rd32s(d) : (int8_t)d[0];
+                int64_t want =
+                    acc_out ? acc : model_requant64(acc, rd32s(rec + 4), rec[8], c->lo, c->hi);
+                if (got != want)
+                    print_error("%s: conv flags 0x%x pad %d (%d,%d,%d): got %lld want %lld\n",
+                                variant, t->in.flags, c->pad, oy, ox, k, (long long)got,
+                                (long long)want);
                 assert_int_equal(got, want);
             }
 }
@@ -372,6 +458,188 @@ static void test_conv_acc_chain(void **state)
         free(wb);
         free(t.w);
     }
+}
+
+/* Padding with a value (docs/bpu-isa.md section 6: outside the map x = pad) on every kernel
+ * variant, NORMAL and DEPTHWISE, every ACC_IN/ACC_OUT combination, pads up to 4 (wider than the
+ * kernel: whole rows and columns of padding), dilations, through bpu_sim_run and bpu_sim_exec. */
+static void conv_pad_body(fixture *f, const char *variant)
+{
+    static const uint8_t flag_sets[] = {0, BPU_CONV_ACC_OUT, BPU_CONV_ACC_IN,
+                                        BPU_CONV_ACC_IN | BPU_CONV_ACC_OUT};
+    for (int i = 0; i < 32; i++) {
+        conv_t t;
+        uint8_t fl = flag_sets[i / 2 % 4];
+        make_conv_pads(f, &t, i % 2, fl, 4);
+        bpu_conv_op *c = &t.in.u.conv;
+        if (i % 8 < 4) /* the values the converter and the extremes use, on both kernel kinds */
+            c->pad = (int8_t)(i % 8 == 0 ? -127 : i % 8 == 1 ? -128 : i % 8 == 2 ? 127 : 0);
+        if (fl & BPU_CONV_ACC_IN) {
+            c->acc = 0xD0000;
+            fill_rand(f, c->acc, (uint32_t)c->ho * c->wo * c->k * 4u);
+        }
+        if ((fl & BPU_CONV_ACC_IN) && (fl & BPU_CONV_ACC_OUT))
+            c->param = 0;
+        for (int exec = 0; exec < 2; exec++) {
+            bpu_error err = {0, ""};
+            bpu_status st = run1_how(f, &t.in, exec, NULL, &err);
+            if (st != BPU_OK)
+                print_error("%s: %s\n", variant, err.msg);
+            assert_int_equal(st, BPU_OK);
+            check_conv_any(f, &t, variant);
+        }
+        free(t.w);
+    }
+}
+
+static void test_conv_pad_value(void **state)
+{
+    for_each_variant(*state, conv_pad_body);
+}
+
+/* Tiles whose padded input exceeds the executor's 256 KiB copy band, so the copy is made band by
+ * band (rows shared by two bands copied twice, the last band reaching into the bottom padding):
+ * DEPTHWISE 32x48x160 3x3 pads 1 (rows of 50 * 160 = 8000 B: bands of 30 + 2 output rows),
+ * NORMAL 40x48x128 -> 2, 3x3, pads top 2 / left 0 / bottom 0 / right 2 (6400 B: 38 + 2). */
+static void conv_pad_bands_body(fixture *f, const char *variant)
+{
+    for (int dwise = 0; dwise < 2; dwise++) {
+        for (int exec = 0; exec < 2; exec++) {
+            conv_t t;
+            make_conv(f, &t, dwise, 0);
+            free(t.w);
+            bpu_conv_op *c = &t.in.u.conv;
+            c->h = (uint16_t)(dwise ? 32 : 40);
+            c->w = 48;
+            c->c = (uint16_t)(dwise ? 160 : 128);
+            c->k = (uint16_t)(dwise ? 160 : 2);
+            c->kh = c->kw = 3;
+            c->sh = c->sw = c->dh = c->dw = 1;
+            c->pad_top = (uint8_t)(dwise ? 1 : 2);
+            c->pad_bottom = (uint8_t)(dwise ? 1 : 0);
+            c->pad_left = (uint8_t)(dwise ? 1 : 0);
+            c->pad_right = (uint8_t)(dwise ? 1 : 2);
+            c->pad = (int8_t)(exec ? -128 : -127);
+            c->ho = c->h;
+            c->wo = c->w;
+            c->src_px = c->c;
+            c->src_row = (uint32_t)c->c * c->w;
+            c->dst_px = c->k;
+            c->dst_row = (uint32_t)c->k * c->wo;
+            fill_rand(f, c->src, c->src_row * c->h + 64);
+            size_t wn = (size_t)9 * c->c * (dwise ? 1 : c->k);
+            t.w = malloc(wn);
+            for (size_t i = 0; i < wn; i++)
+                t.w[i] = rng_s8(&f->r);
+            if (dwise)
+                memcpy(f->S + c->wgt, t.w, wn);
+            else
+                pack_normal(t.w, c->k, 3, 3, c->c, (int8_t *)(f->S + c->wgt));
+            for (uint32_t k = 0; k < c->k; k++) {
+                uint8_t *rec = f->S + c->param + k * BPU_PARAM_BYTES;
+                wr32(rec, rng_range(&f->r, -5000, 5000));
+                put_rq(rec + 4, 0x40000000 + (rng_u32(&f->r) & 0x3FFFFFFF), 14);
+            }
+            bpu_error err = {0, ""};
+            bpu_status st = run1_how(f, &t.in, exec, NULL, &err);
+            if (st != BPU_OK)
+                print_error("%s: %s\n", variant, err.msg);
+            assert_int_equal(st, BPU_OK);
+            check_conv_any(f, &t, variant);
+            free(t.w);
+        }
+    }
+}
+
+static void test_conv_pad_bands(void **state)
+{
+    for_each_variant(*state, conv_pad_bands_body);
+}
+
+/* A 1x1 input (c = 2: x = 5, -3), 3x3 kernel, padding 1 on every side: 8 of the 9 taps are
+ * padding. NORMAL, k = 1, weights (c0, c1) = (1, 2) on every padded tap and (3, -1) at the centre,
+ * bias 100, (M, r) = (2^30, 35), i.e. times 1/32:
+ *   pad -127: 100 + 8 * (-127*1 + -127*2) + (5*3 + -3*-1) = 100 - 3048 + 18 = -2930;
+ *             int8 round(-2930/32 = -91.5625) = floor(-91.0625) = -92
+ *   pad 0:    100 + 18 = 118; int8 floor(3.6875 + 0.5) = 4
+ * DEPTHWISE, k = c = 2, the same weights per channel, biases (100, -50):
+ *   pad -127: ch0 100 - 8*127 + 15 = -901 -> floor(-28.15625 + 0.5) = -28;
+ *             ch1 -50 - 8*254 + 3 = -2079 -> floor(-64.96875 + 0.5) = -65
+ *   pad 0:    ch0 115 -> floor(3.59375 + 0.5) = 4; ch1 -47 -> floor(-1.46875 + 0.5) = -1 */
+static void conv_pad_hand_body(fixture *f, const char *variant)
+{
+    static const struct {
+        int dwise, acc_out;
+        int8_t pad;
+        int32_t want[2];
+    } cases[] = {
+        {0, 1, -127, {-2930}}, {0, 0, -127, {-92}},         {0, 1, 0, {118}},
+        {0, 0, 0, {4}},        {1, 1, -127, {-901, -2079}}, {1, 0, -127, {-28, -65}},
+        {1, 1, 0, {115, -47}}, {1, 0, 0, {4, -1}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int dwise = cases[i].dwise, acc_out = cases[i].acc_out;
+        uint16_t k = (uint16_t)(dwise ? 2 : 1);
+        bpu_insn in = {.opcode = BPU_OP_CONV,
+                       .flags = (uint8_t)((dwise ? BPU_CONV_DEPTHWISE : 0) |
+                                          (acc_out ? BPU_CONV_ACC_OUT : 0))};
+        in.u.conv = (bpu_conv_op){.src = 0,
+                                  .dst = 0x40000,
+                                  .wgt = 0x80000,
+                                  .param = 0xC0000,
+                                  .h = 1,
+                                  .w = 1,
+                                  .c = 2,
+                                  .k = k,
+                                  .ho = 1,
+                                  .wo = 1,
+                                  .kh = 3,
+                                  .kw = 3,
+                                  .sh = 1,
+                                  .sw = 1,
+                                  .dh = 1,
+                                  .dw = 1,
+                                  .pad_top = 1,
+                                  .pad_bottom = 1,
+                                  .pad_left = 1,
+                                  .pad_right = 1,
+                                  .lo = (int8_t)(acc_out ? 0 : -128),
+                                  .hi = (int8_t)(acc_out ? 0 : 127),
+                                  .src_px = 2,
+                                  .dst_px = (uint16_t)(acc_out ? 4 * k : k),
+                                  .src_row = 2,
+                                  .dst_row = acc_out ? 4u * k : k,
+                                  .pad = cases[i].pad};
+        f->S[0] = 5;
+        f->S[1] = (uint8_t)-3;
+        int8_t w[2][9][2]; /* [k][tap][c] (NORMAL, k = 1) or [0][tap][ch] (DEPTHWISE) */
+        for (int t = 0; t < 9; t++) {
+            w[0][t][0] = (int8_t)(t == 4 ? 3 : 1);
+            w[0][t][1] = (int8_t)(t == 4 ? -1 : 2);
+        }
+        if (dwise)
+            memcpy(f->S + 0x80000, w[0], 18);
+        else
+            pack_normal(&w[0][0][0], 1, 3, 3, 2, (int8_t *)(f->S + 0x80000));
+        static const int32_t bias[2] = {100, -50};
+        for (uint32_t kk = 0; kk < k; kk++) {
+            wr32(f->S + 0xC0000 + kk * BPU_PARAM_BYTES, bias[kk]);
+            put_rq(f->S + 0xC0000 + kk * BPU_PARAM_BYTES + 4, 0x40000000, 35);
+        }
+        expect_ok(f, &in);
+        for (uint32_t kk = 0; kk < k; kk++) {
+            int32_t got = acc_out ? rd32s(f->S + 0x40000 + 4 * kk) : (int8_t)f->S[0x40000 + kk];
+            if (got != cases[i].want[kk])
+                print_error("%s: case %zu channel %u: got %d want %d\n", variant, i, kk, got,
+                            cases[i].want[kk]);
+            assert_int_equal(got, cases[i].want[kk]);
+        }
+    }
+}
+
+static void test_conv_pad_by_hand(void **state)
+{
+    for_each_variant(*state, conv_pad_hand_body);
 }
 
 static void test_conv_faults(void **state)
@@ -929,12 +1197,21 @@ static void test_conv_cycles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_store),     cmocka_unit_test(test_conv),
-        cmocka_unit_test(test_conv_acc_chain), cmocka_unit_test(test_conv_faults),
-        cmocka_unit_test(test_ewise),          cmocka_unit_test(test_pool),
-        cmocka_unit_test(test_resize),         cmocka_unit_test(test_lut_requant_copy_fill),
-        cmocka_unit_test(test_cvtimg),         cmocka_unit_test(test_setbase),
-        cmocka_unit_test(test_cycle_model),    cmocka_unit_test(test_conv_cycles),
+        cmocka_unit_test(test_load_store),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_conv_acc_chain),
+        cmocka_unit_test(test_conv_pad_value),
+        cmocka_unit_test(test_conv_pad_by_hand),
+        cmocka_unit_test(test_conv_pad_bands),
+        cmocka_unit_test(test_conv_faults),
+        cmocka_unit_test(test_ewise),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_lut_requant_copy_fill),
+        cmocka_unit_test(test_cvtimg),
+        cmocka_unit_test(test_setbase),
+        cmocka_unit_test(test_cycle_model),
+        cmocka_unit_test(test_conv_cycles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,7 +139,10 @@ static void test_decode_rejects(void **state)
     assert_non_null(strstr(err.msg, "insn 7"));
     assert_non_null(strstr(err.msg, "reserved byte 63"));
     b[63] = 0;
-    b[3] = 1;
+    b[3] = 0x81; /* CONV byte 3 is its pad value */
+    assert_int_equal(bpu_decode(b, 8, &in, &err), BPU_OK);
+    assert_int_equal(in.u.conv.pad, -127);
+    b[0] = BPU_OP_POOL; /* every other opcode keeps byte 3 reserved */
     assert_int_equal(bpu_decode(b, 8, &in, &err), BPU_E_INVALID);
     assert_non_null(strstr(err.msg, "reserved byte 3"));
     b[3] = 0;
@@ -178,6 +181,46 @@ static bpu_insn good_conv(void)
                               .src_row = 320,
                               .dst_row = 560};
     return in;
+}
+
+/* CONV pad (byte 3, i8): round trip of the extremes and the offset activations' -127, legal for
+ * the validator whatever the value, and a program using it loads. */
+static void test_conv_pad_round_trip(void **state)
+{
+    (void)state;
+    static const int8_t pads[] = {-127, -128, 127, 0, 1};
+    for (size_t i = 0; i < sizeof(pads); i++) {
+        for (int dwise = 0; dwise < 2; dwise++) {
+            bpu_insn a = good_conv(), b;
+            a.u.conv.pad = pads[i];
+            if (dwise) {
+                a.flags = BPU_CONV_DEPTHWISE;
+                a.u.conv.c = a.u.conv.k = 70;
+                a.u.conv.src_px = 70;
+                a.u.conv.src_row = 560;
+            }
+            uint8_t bytes[BPU_INSN_BYTES], again[BPU_INSN_BYTES];
+            bpu_error err = {0, ""};
+            assert_int_equal(bpu_encode(&a, bytes, &err), BPU_OK);
+            assert_int_equal(bytes[3], (uint8_t)pads[i]); /* two's complement byte */
+            assert_int_equal(bpu_decode(bytes, 0, &b, &err), BPU_OK);
+            assert_int_equal(b.u.conv.pad, pads[i]);
+            assert_memory_equal(&a.u.conv, &b.u.conv, sizeof(a.u.conv));
+            assert_int_equal(bpu_encode(&b, again, &err), BPU_OK);
+            assert_memory_equal(bytes, again, BPU_INSN_BYTES);
+            assert_int_equal(bpu_validate_insn(&b, 0, bpu_march_get(BPU_MARCH_BERNOULLI2), &err),
+                             BPU_OK);
+            prog p = {.n = 0};
+            bpu_insn e = {.opcode = BPU_OP_END};
+            prog_add(&p, &b);
+            prog_add(&p, &e);
+            bpu_program *pg = NULL;
+            assert_int_equal(
+                bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err), BPU_OK);
+            assert_int_equal(bpu_program_insn(pg, 0)->u.conv.pad, pads[i]);
+            bpu_program_free(pg);
+        }
+    }
 }
 
 /* validate and expect an error naming the field */
@@ -440,6 +483,15 @@ static void test_disasm(void **state)
     bpu_insn c = {.opcode = BPU_OP_CONV, .flags = 3};
     bpu_disasm(&c, buf, sizeof(buf));
     assert_non_null(strstr(buf, "conv flags=0x03 src=0x0 dst=0x0"));
+    assert_null(strstr(buf, "pad=")); /* pad 0 (zero padding) is not printed */
+    c.u.conv.pad = -127;
+    n = bpu_disasm(&c, buf, sizeof(buf));
+    assert_int_equal(n, strlen(buf));
+    assert_non_null(strstr(buf, "conv flags=0x03 src=0x0 dst=0x0"));
+    assert_non_null(strstr(buf, " dst_row=0x0 pad=-127"));
+    c.u.conv.pad = 127;
+    bpu_disasm(&c, buf, sizeof(buf));
+    assert_non_null(strstr(buf, " pad=127"));
 }
 
 static void test_numerics(void **state)
@@ -582,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_every_opcode),
         cmocka_unit_test(test_layout_by_hand),
         cmocka_unit_test(test_decode_rejects),
+        cmocka_unit_test(test_conv_pad_round_trip),
         cmocka_unit_test(test_validator),
         cmocka_unit_test(test_program_rules),
         cmocka_unit_test(test_disasm),

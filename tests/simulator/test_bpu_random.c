@@ -84,6 +84,81 @@ static void random_insn(rng *r, bpu_insn *out)
     bpu_insn_fields(&in, randomise_field, &s);
     bpu_decode(bytes, 0, out, NULL);
     fix_shapes(out);
+    if (out->opcode == BPU_OP_CONV && rng_u32(r) % 2) {
+        /* CONV pad: besides the biased random byte, the extremes and the offset activations' -127
+         */
+        static const int8_t pads[] = {0, -128, 127, -127};
+        out->u.conv.pad = pads[rng_u32(r) % 4];
+    }
+}
+
+/* A valid CONV of random small shape (padding wider than the kernel included), flags and pad value,
+ * its operands in separate 128 KiB regions of SRAM (src, dst, weights, parameters, partials). */
+static void random_conv(rng *r, bpu_insn *in)
+{
+    static const int8_t pads[] = {0, -128, 127, -127};
+    static const uint8_t flag_sets[] = {0, BPU_CONV_ACC_OUT, BPU_CONV_ACC_IN,
+                                        BPU_CONV_ACC_IN | BPU_CONV_ACC_OUT};
+    memset(in, 0, sizeof(*in));
+    in->opcode = BPU_OP_CONV;
+    in->flags = (uint8_t)(flag_sets[rng_u32(r) % 4] | (rng_u32(r) % 2 ? BPU_CONV_DEPTHWISE : 0));
+    bpu_conv_op *c = &in->u.conv;
+    c->kh = (uint8_t)rng_range(r, 1, 4);
+    c->kw = (uint8_t)rng_range(r, 1, 4);
+    c->sh = (uint8_t)rng_range(r, 1, 3);
+    c->sw = (uint8_t)rng_range(r, 1, 3);
+    c->dh = (uint8_t)rng_range(r, 1, 2);
+    c->dw = (uint8_t)rng_range(r, 1, 2);
+    c->pad_top = (uint8_t)rng_range(r, 0, 4);
+    c->pad_bottom = (uint8_t)rng_range(r, 0, 4);
+    c->pad_left = (uint8_t)rng_range(r, 0, 4);
+    c->pad_right = (uint8_t)rng_range(r, 0, 4);
+    c->pad = rng_u32(r) % 3 ? pads[rng_u32(r) % 4] : rng_s8(r);
+    uint32_t span_h = (c->kh - 1u) * c->dh + 1u, span_w = (c->kw - 1u) * c->dw + 1u;
+    c->h = (uint16_t)rng_range(r, 1, 12);
+    c->w = (uint16_t)rng_range(r, 1, 12);
+    if ((uint32_t)c->h + c->pad_top + c->pad_bottom < span_h)
+        c->h = (uint16_t)span_h;
+    if ((uint32_t)c->w + c->pad_left + c->pad_right < span_w)
+        c->w = (uint16_t)span_w;
+    c->c = (uint16_t)rng_range(r, 1, 40);
+    c->k = (in->flags & BPU_CONV_DEPTHWISE) ? c->c : (uint16_t)rng_range(r, 1, 40);
+    fix_shapes(in);
+    c->src_px = (uint16_t)(c->c + rng_range(r, 0, 3));
+    c->src_row = (uint32_t)c->src_px * c->w + (uint32_t)rng_range(r, 0, 7);
+    int acc_in = (in->flags & BPU_CONV_ACC_IN) != 0, acc_out = (in->flags & BPU_CONV_ACC_OUT) != 0;
+    c->src = 32u * (uint32_t)rng_range(r, 0, 255);
+    c->dst = (256u << 10) + 32u * (uint32_t)rng_range(r, 0, 255);
+    c->wgt = (512u << 10) + 32u * (uint32_t)rng_range(r, 0, 255);
+    c->param = acc_in && acc_out ? 0 : (640u << 10) + 32u * (uint32_t)rng_range(r, 0, 255);
+    c->acc = acc_in ? (768u << 10) + 32u * (uint32_t)rng_range(r, 0, 255) : 0;
+    c->lo = acc_out ? 0 : (int8_t)rng_range(r, -128, 0);
+    c->hi = acc_out ? 0 : (int8_t)rng_range(r, 0, 127);
+}
+
+/* Make a CONV's SRAM operands legal: parameter records with multipliers in range and zero padding,
+ * NORMAL weight padding zero (random SRAM would fault on both, before any arithmetic). */
+static void legal_conv_data(rng *r, const bpu_insn *in, uint8_t *sram)
+{
+    const bpu_conv_op *c = &in->u.conv;
+    int acc_in = (in->flags & BPU_CONV_ACC_IN) != 0, acc_out = (in->flags & BPU_CONV_ACC_OUT) != 0;
+    if (!(acc_in && acc_out)) {
+        for (uint32_t k = 0; k < c->k; k++) {
+            uint8_t *rec = sram + c->param + k * BPU_PARAM_BYTES;
+            wr32(rec + 4, 0x40000000 + (rng_u32(r) & 0x3FFFFFFF));
+            rec[8] = (uint8_t)rng_range(r, 8, 40);
+            rec[9] = rec[10] = rec[11] = 0;
+        }
+    }
+    if (in->flags & BPU_CONV_DEPTHWISE)
+        return;
+    uint32_t c4 = (c->c + 3u) / 4u, k16 = (c->k + 15u) / 16u * 16u;
+    for (uint32_t t = 0; t < (uint32_t)c->kh * c->kw; t++)
+        for (uint32_t g = 0; g < c4; g++)
+            for (uint32_t k = 0; k < k16; k++)
+                for (uint32_t j = 0; j < 4; j++)
+                    if (k >= c->k || g * 4 + j >= c->c)
+                        sram[c->wgt + ((t * c4 + g) * k16 + k) * 4 + j] = 0;
 }
 
 static void test_random_words(void **state)
@@ -140,13 +215,18 @@ static void test_random_programs_variants_agree(void **state)
         ddr_c[BPU_SEGMENTS][DDR_BYTES];
     const uint32_t sram = bpu_march_get(BPU_MARCH_BERNOULLI2)->sram_bytes;
     rng r = {0xFACADE};
-    int ran = 0, faulted = 0;
+    int ran = 0, faulted = 0, padded = 0;
     for (int it = 0; it < 3000 && ran < 150; it++) {
         prog p = {.n = 0};
         int n = rng_range(&r, 1, 6);
+        /* half the programs get one valid CONV at a random place: random words rarely make one */
+        int conv_at = rng_u32(&r) % 2 ? rng_range(&r, 0, n - 1) : -1;
         for (int tries = 0; tries < 4000 && (int)p.n < n; tries++) {
             bpu_insn in;
-            random_insn(&r, &in);
+            if ((int)p.n == conv_at)
+                random_conv(&r, &in);
+            else
+                random_insn(&r, &in);
             in.dep = 0;
             if (in.opcode == BPU_OP_END)
                 continue;
@@ -158,10 +238,18 @@ static void test_random_programs_variants_agree(void **state)
         bpu_program *pg = NULL;
         if (bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err) != BPU_OK)
             continue;
+        for (size_t i = 0; i < bpu_program_size(pg); i++) { /* CONVs that pad with a value */
+            const bpu_conv_op *cv = &bpu_program_insn(pg, i)->u.conv;
+            padded += bpu_program_insn(pg, i)->opcode == BPU_OP_CONV && cv->pad != 0 &&
+                      (cv->pad_top | cv->pad_bottom | cv->pad_left | cv->pad_right) != 0;
+        }
         /* identical memories; segments 0..5 bound, 6..7 left unbound */
         uint8_t *sa = bpu_sim_sram(a), *sb = bpu_sim_sram(b), *sc = bpu_sim_sram(c);
         for (uint32_t i = 0; i < sram; i++)
             sa[i] = (uint8_t)rng_u32(&r);
+        for (size_t i = 0; i < bpu_program_size(pg); i++) /* most CONVs get legal data */
+            if (bpu_program_insn(pg, i)->opcode == BPU_OP_CONV && rng_u32(&r) % 4 != 0)
+                legal_conv_data(&r, bpu_program_insn(pg, i), sa);
         memcpy(sb, sa, sram);
         memcpy(sc, sa, sram);
         for (uint32_t sg = 0; sg < BPU_SEGMENTS; sg++) {
@@ -199,9 +287,11 @@ static void test_random_programs_variants_agree(void **state)
         bpu_program_free(pg);
         ran++;
     }
-    print_message("random programs run: %d (%d faulted), kernels ref vs %s, run vs exec\n", ran,
-                  faulted, kbest->name);
+    print_message("random programs run: %d (%d faulted, %d CONVs padding with a nonzero value), "
+                  "kernels ref vs %s, run vs exec\n",
+                  ran, faulted, padded, kbest->name);
     assert_true(ran >= 50);
+    assert_true(padded > 0);
     bpu_sim_destroy(a);
     bpu_sim_destroy(b);
     bpu_sim_destroy(c);

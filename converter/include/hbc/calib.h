@@ -87,13 +87,25 @@ hbg_status hbc_calibrate(hbg_graph *g, int n_samples, const float *const *const 
  * [-127, 127]. */
 double hbc_calib_weight_scale(const float *w, size_t n);
 
+/* Zero point of the unsigned activations: real = s * (q - HBC_ZP_UNSIGNED), s = T / 254, so
+ * q in [-127, 127] covers [0, T] with 255 levels (docs/quantized-ops.md section 2). */
+#define HBC_ZP_UNSIGNED (-127)
+
+/* 1 when activation t of the float graph g is stored unsigned: produced by a Relu, or a Clip
+ * whose lower bound is a constant >= 0, fused to its Conv/Gemm (hbc_fused_act); not a graph
+ * output; read only as the data input (input 0) of Conv and Gemm nodes, which fold the offset
+ * into their int32 bias and pad with the zero point. Placement is not considered: the quantiser
+ * keeps t signed when one of its readers runs on the CPU. */
+int hbc_calib_unsigned(const hbg_graph *g, int t);
+
 /* Build the calibrated (fake-quantised) copy of g in *out (free with hbg_graph_free):
  *  - every constant float weight of Conv, ConvTranspose, Gemm and MatMul (input 1) is replaced
  *    by its int8 fake-quantised value: per output channel, scale = hbc_calib_weight_scale, q =
  *    round half away from zero of w / scale clamped to [-127, 127], w' = q * scale;
  *  - every activation of t that is not a graph output, nor the pre-activation output of a fused
  *    Conv/Gemm + Relu/Clip pair (hbc_fused_act), gets a QuantizeLinear -> DequantizeLinear pair
- *    (int8, zero point 0, scale = T / 127 as float) and its consumers read the result.
+ *    (int8, zero point 0, scale = T / 127 as float; for hbc_calib_unsigned tensors zero point
+ *    HBC_ZP_UNSIGNED and scale T / 254) and its consumers read the result.
  * Graph outputs stay float (they leave the BPU as int32 or float). The opset is kept; it must be
  * >= 10 (QuantizeLinear). g must have been prepared once (shapes known), e.g. by hbc_calibrate. */
 hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg_graph **out,

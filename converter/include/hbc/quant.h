@@ -119,7 +119,16 @@ typedef struct hbc_quant_opts {
      * More accurate tails (issue 4); 0 keeps every supported node on the BPU. Ignored with
      * output_int8. */
     int output_side_cpu;
+    /* 1: every activation signed (zero point 0, scale T / 127), as before unsigned activations
+     * (docs/quantized-ops.md section 2); 0 (default): an hbc_calib_unsigned tensor whose producer
+     * and readers all run on the BPU is stored unsigned (zero point -127, scale T / 254). */
+    int signed_only;
 } hbc_quant_opts;
+
+/* Zero point of int8 tensor t of a quantized graph: the report attribute output_zero_point of the
+ * integer operator that produces it (HBC_ZP_UNSIGNED for an unsigned activation), else 0. Real
+ * value = s * (q - zero point), s = T / 254 for an unsigned tensor and T / 127 otherwise. */
+int hbc_quant_zero_point(const hbg_graph *qg, int t);
 
 /* Quantise the float graph fg (validated and shape-inferred here: its tensors' shapes are set,
  * nothing else changes) with the calibration table tab into a new integer graph *out (release with

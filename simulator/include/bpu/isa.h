@@ -113,6 +113,7 @@ typedef struct bpu_conv_op {
     int8_t lo, hi;
     uint16_t src_px, dst_px;
     uint32_t src_row, dst_row;
+    int8_t pad; /* byte 3: the value padded positions read (0: zero padding, as before the field) */
 } bpu_conv_op;
 
 typedef struct bpu_ewise_op {
@@ -224,12 +225,14 @@ bpu_status bpu_decode(const uint8_t in[BPU_INSN_BYTES], int64_t index, bpu_insn 
  * token bits legal for its queue. The first error names the instruction index and the field. */
 bpu_status bpu_validate_insn(const bpu_insn *in, int64_t index, const bpu_march *m, bpu_error *err);
 
-/* Disassemble one instruction into buf ("conv dep=push_next src=0x0 ..."); always NUL-terminates
- * when len > 0. Returns the length the full text needs (like snprintf). */
+/* Disassemble one instruction into buf ("conv dep=push_next src=0x0 ..."; CONV pad only when
+ * nonzero); always NUL-terminates when len > 0. Returns the length the full text needs (like
+ * snprintf). */
 size_t bpu_disasm(const bpu_insn *in, char *buf, size_t len);
 
-/* Visit every encoded field of an instruction (used by the disassembler, the docs table check
- * and tests): name, byte offset, width in bytes, value. Returns the number of fields. */
+/* Visit every encoded field of an instruction (the docs table check and tests; the disassembler
+ * walks the same field table): name, byte offset, width in bytes, value. Returns the number of
+ * fields. */
 typedef void (*bpu_field_visit_fn)(void *user, const char *name, uint32_t offset, uint32_t width,
                                    int64_t value);
 size_t bpu_insn_fields(const bpu_insn *in, bpu_field_visit_fn fn, void *user);

@@ -519,7 +519,7 @@ static void test_quantizer(void **state)
     assert_int_equal(hbc_calib_table_set(&tab, "r", 1.0, HBC_CALIB_MAX), HBG_OK);
 
     const unsigned char place[3] = {HBC_PLACE_AUTO, HBC_PLACE_AUTO, HBC_PLACE_BPU};
-    hbc_quant_opts o = {place, 3, 0, 0};
+    hbc_quant_opts o = {place, 3, 0, 0, 0};
     assert_int_equal(hbc_quantize(g, &tab, &o, &q, err, sizeof err), HBG_E_UNSUPPORTED);
     assert_non_null(strstr(err, "'softmax'"));
 
@@ -552,6 +552,83 @@ static void test_quantizer(void **state)
     hbg_graph_free(g);
 }
 
+/* Unsigned activations, derived by hand. x (T = 127, s = 1) -> Conv1 (1x1, w = 1.0) -> Relu -> t
+ * (T = 254) -> Conv2 (1x3, pads left/right 1, w = {0.5, 1.0, 0.25}) -> y (model output, int32).
+ * t is unsigned: s_t = 254 / 254 = 1, zero point -127. Conv1: w = 1.0 lies on the grid amax / 1,
+ * whose finest multiple within 127 steps is 1/127: W1 = 127; bias b - 127 * s_t = -127 gives
+ * B1 = rha(-127 / (1 * 1/127)) = -16129; Relu gives lo = -127, hi = 127. Conv2: {0.5, 1, 0.25}
+ * lie on amax / 4, finest 1/124: W2 = {62, 124, 31}; B2 = 0 + 127 * (62 + 124 + 31) = 27559;
+ * pad_value -127. For x = 10: Conv1 acc = -16129 + 127 * 10 = -14859, y1 = -14859 / 127 = -117
+ * (real (-117 + 127) * 1 = 10); Conv2 acc = 27559 + 62 * -127 + 124 * -117 + 31 * -127 = 1240,
+ * dequantised with s_in * s_w = 1/124: 10 = 1.0 * 10, the float result (the padded taps read
+ * a real 0). Signed (signed_only): t keeps zero point 0 and Conv2 pads with 0. */
+static void test_quantizer_unsigned(void **state)
+{
+    (void)state;
+    const float w1[1] = {1.0f}, w2[3] = {0.5f, 1.0f, 0.25f};
+    const int64_t xd[4] = {1, 1, 1, 1}, w1d[4] = {1, 1, 1, 1}, w2d[4] = {1, 1, 1, 3};
+    hbg_graph *g = conv_input_graph(xd, w1d, w1, sizeof w1), *q = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    char err[512];
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "w2"), HBG_DT_F32, 4, w2d, w2, sizeof w2),
+        HBG_OK);
+    const char *c1in[2] = {"x", "w"}, *c1[1] = {"c1"}, *t[1] = {"t"}, *c2in[2] = {"t", "w2"},
+               *y[1] = {"y"};
+    hbg_node *cv2 = NULL;
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv1", 2, c1in, 1, c1, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Relu", "", "relu", 1, c1, 1, t, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv2", 2, c2in, 1, y, &cv2), HBG_OK);
+    const int64_t pads[4] = {0, 1, 0, 1};
+    hbg_attr *pa = hbg_node_add_attr(cv2, "pads", HBG_ATTR_INTS);
+    assert_non_null(pa);
+    assert_non_null(pa->ints = malloc(sizeof pads));
+    memcpy(pa->ints, pads, sizeof pads);
+    pa->n = 4;
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "x", 127.0, HBC_CALIB_MAX), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "t", 254.0, HBC_CALIB_MAX), HBG_OK);
+    for (int signed_only = 0; signed_only < 2; signed_only++) {
+        hbc_quant_opts o = {NULL, 0, 0, 0, signed_only};
+        if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
+            fail_msg("%s", err);
+        /* Quantize, Conv1 (Relu fused), Conv2, Dequantize */
+        assert_int_equal(q->n_nodes, 4);
+        const hbg_node *q1 = &q->nodes[1], *q2 = &q->nodes[2];
+        assert_string_equal(q2->op_type, "Conv");
+        assert_int_equal(hbc_calib_unsigned(g, hbg_graph_find_tensor(g, "t")), 1);
+        const int zp = signed_only ? 0 : -127;
+        assert_int_equal(hbc_quant_zero_point(q, q1->out[0]), zp);
+        assert_int_equal(hbg_attr_int(q1, "output_zero_point", 0), zp);
+        assert_int_equal(hbg_attr_int(q2, "input_zero_point", 0), zp);
+        assert_int_equal(hbg_attr_int(q2, "pad_value", 0), zp);
+        assert_int_equal(hbg_attr_int(q1, "lo", 99), zp);
+        assert_int_equal(hbg_attr_int(q1, "hi", 99), 127);
+        const int8_t *W1 = q->tensors[q1->in[1]]->data, *W2 = q->tensors[q2->in[1]]->data;
+        const int32_t *B1 = q->tensors[q1->in[2]]->data, *B2 = q->tensors[q2->in[2]]->data;
+        assert_int_equal(W1[0], 127);
+        assert_int_equal(W2[0], 62);
+        assert_int_equal(W2[1], 124);
+        assert_int_equal(W2[2], 31);
+        /* signed: s_t = 254 / 127 = 2, no offsets */
+        assert_int_equal(B1[0], signed_only ? 0 : -16129);
+        assert_int_equal(B2[0], signed_only ? 0 : 27559);
+        hbc_qexec *e = NULL;
+        assert_int_equal(hbc_qexec_create(q, &e), HBG_OK);
+        float *in = q->tensors[hbg_graph_find_tensor(q, "x")]->data;
+        in[0] = 10.0f;
+        assert_int_equal(hbc_qexec_run(e), HBG_OK);
+        const float *out = q->tensors[hbg_graph_find_tensor(q, "y")]->data;
+        /* unsigned: exact; signed: t = 10 is q = 5 at s = 2, also exact (10 * 1.0) */
+        assert_true(out[0] == 10.0f);
+        assert_int_equal(((const int8_t *)q->tensors[q1->out[0]]->data)[0], signed_only ? 5 : -117);
+        hbc_qexec_free(e);
+        hbg_graph_free(q);
+    }
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(g);
+}
+
 /* A Conv feeding a model output: int32 accumulator + per-channel Dequantize by default, int8 +
  * per-tensor Dequantize with output_int8 (set_model_output_int8). */
 static void test_quantizer_output_types(void **state)
@@ -568,7 +645,7 @@ static void test_quantizer_output_types(void **state)
     assert_int_equal(hbc_calib_table_set(&tab, "x", 2.0, HBC_CALIB_MAX), HBG_OK);
     assert_int_equal(hbc_calib_table_set(&tab, "y", 1.0, HBC_CALIB_MAX), HBG_OK);
     for (int int8 = 0; int8 < 2; int8++) {
-        hbc_quant_opts o = {NULL, 0, int8, 0};
+        hbc_quant_opts o = {NULL, 0, int8, 0, 0};
         const float *s = NULL;
         if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
             fail_msg("%s", err);
@@ -617,7 +694,7 @@ static void test_quantizer_output_side(void **state)
     assert_int_equal(hbc_calib_table_set(&tab, "s", 1.0, HBC_CALIB_MAX), HBG_OK);
     assert_int_equal(hbc_calib_table_set(&tab, "y", 1.0, HBC_CALIB_MAX), HBG_OK);
     for (int int8 = 0; int8 < 2; int8++) {
-        hbc_quant_opts o = {NULL, 0, int8, 1};
+        hbc_quant_opts o = {NULL, 0, int8, 1, 0};
         hbc_qexec *e = NULL;
         if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
             fail_msg("%s", err);
@@ -784,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_quantizer),
         cmocka_unit_test(test_quantizer_output_types),
         cmocka_unit_test(test_quantizer_output_side),
+        cmocka_unit_test(test_quantizer_unsigned),
         cmocka_unit_test(test_bias_correct),
         cmocka_unit_test(test_round_weights),
     };
