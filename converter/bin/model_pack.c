@@ -209,7 +209,7 @@ static int is_graph_output(const hbg_graph *g, int t)
 
 /* Tensor record of graph tensor t for the model's inputs / outputs (dense, aligned = valid). */
 static hbg_status add_record(mp *m, int t, int is_input, const float *scales, int n_scales,
-                             int axis)
+                             int axis, const int8_t *zero_point)
 {
     const hbg_tensor *gt = m->g->tensors[t];
     hbbin_tensor r;
@@ -230,6 +230,10 @@ static hbg_status add_record(mp *m, int t, int is_input, const float *scales, in
         r.quant_axis = n_scales > 1 ? axis : 0;
         r.quant_count = (uint32_t)n_scales;
         r.scales = scales;
+        if (zero_point && *zero_point && n_scales == 1) {
+            r.zero_point_count = 1;
+            r.zero_points = zero_point;
+        }
     }
     if (hbbw_add_tensor(m->w, m->model, is_input, &r) != HBBIN_OK)
         return mfail(m, HBG_E_INVALID, "tensor '%s': the .bin writer refused its record", gt->name);
@@ -719,7 +723,7 @@ hbg_status hbmp_add_model(hbbw *w, const char *name, const hbg_graph *g, const h
     /* graph inputs: the user's buffers */
     for (int i = 0; i < g->n_inputs && st == HBG_OK; i++) {
         int32_t map[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-        if ((st = add_record(&m, g->inputs[i], 1, NULL, 0, 0)) == HBG_OK)
+        if ((st = add_record(&m, g->inputs[i], 1, NULL, 0, 0, NULL)) == HBG_OK)
             st = add_tensor(&m, g->inputs[i], LOC_INPUT, (uint32_t)i, 0, 0, map,
                             &m.home[g->inputs[i]]);
     }
@@ -738,9 +742,9 @@ hbg_status hbmp_add_model(hbbw *w, const char *name, const hbg_graph *g, const h
                        ct->name);
         else if (ct && ct->n_scales > 0)
             st = add_record(&m, t, 0, ct->scales, ct->n_scales,
-                            ct->layout == HBC_CM_NHWC ? 1 : ct->rank - 1);
+                            ct->layout == HBC_CM_NHWC ? 1 : ct->rank - 1, &ct->zero_point);
         else
-            st = add_record(&m, t, 0, NULL, 0, 0);
+            st = add_record(&m, t, 0, NULL, 0, 0, NULL);
     }
     if (st == HBG_OK)
         st = order_units(&m, n_units, order);

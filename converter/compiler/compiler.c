@@ -77,20 +77,29 @@ static char *dupstr(const char *s)
 }
 
 /* The real scale(s) of a boundary tensor: Quantize's scale, a reading Dequantize's scales, or
- * the producer's report attribute output_scale. */
+ * the producer's report attributes output_scale and output_zero_point (through max and
+ * data-movement producers, which keep their input's). */
 static hbg_status describe_scales(const hbg_graph *g, int t, hbc_cm_tensor *d)
 {
-    const hbg_tensor *tt = g->tensors[t];
     const float *f = NULL;
     int n = 0;
     float one = 0.0f;
-    if (tt->producer >= 0) {
-        const hbg_node *p = &g->nodes[tt->producer];
+    int src = t;
+    for (int depth = 0; depth < 64 && g->tensors[src]->producer >= 0; depth++) {
+        const hbg_node *p = &g->nodes[g->tensors[src]->producer];
+        if (p->domain[0] != '\0' || p->n_in < 1 || p->in[0] < 0 || !hbc_calib_passes_sign(p->op))
+            break;
+        src = p->in[0];
+    }
+    if (g->tensors[src]->producer >= 0) {
+        const hbg_node *p = &g->nodes[g->tensors[src]->producer];
         if (!strcmp(p->domain, HBC_QUANT_DOMAIN) &&
             hbc_qop_from_name(p->op_type) == HBC_QOP_QUANTIZE)
             one = hbg_attr_float(p, "scale", 0.0f);
-        else
+        else {
             one = hbg_attr_float(p, "output_scale", 0.0f);
+            d->zero_point = (int8_t)hbg_attr_int(p, "output_zero_point", 0);
+        }
         if (one > 0.0f)
             f = &one, n = 1;
     }

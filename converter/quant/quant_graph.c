@@ -891,6 +891,9 @@ static hbg_status emit_copy(qctx *c, int ni, int on_int8)
     for (int o = 0; o < n->n_out; o++) {
         if (on_int8) {
             st = set_q(c, n->out[o], c->scale[n->in[0]], &outs[o]);
+            /* max and data movement keep an unsigned input's zero point (choose_signs) */
+            if (hbc_calib_passes_sign(n->op))
+                c->zp[n->out[o]] = c->zp[n->in[0]];
         } else {
             st = (c->fname[n->out[o]] = strdup(ftensor(c, n->out[o])->name)) ? HBG_OK : HBG_E_NOMEM;
             outs[o] = c->fname[n->out[o]];
@@ -1002,20 +1005,35 @@ static void place_output_side(qctx *c, const hbc_quant_opts *opts, unsigned char
     }
 }
 
+/* 1 when every node reading t, and through pass-through ops every node reading their outputs,
+ * runs on the BPU. */
+static int bpu_readers(const qctx *c, int t, const unsigned char *cpu, int depth)
+{
+    if (depth > 64)
+        return 0;
+    for (int i = 0; i < c->fg->n_nodes; i++) {
+        const hbg_node *n = &c->fg->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] == t && (cpu[i] || (hbc_calib_passes_sign(n->op) &&
+                                             !bpu_readers(c, n->out[0], cpu, depth + 1))))
+                return 0;
+    }
+    return 1;
+}
+
 /* Unsigned activations (hbc_calib_unsigned) whose producer pair and readers all run on the BPU
- * get the zero point HBC_ZP_UNSIGNED; the others stay signed. */
+ * get the zero point HBC_ZP_UNSIGNED (the pass-through outputs after them inherit it in
+ * emit_copy); the others stay signed. */
 static void choose_signs(qctx *c, const unsigned char *cpu)
 {
     const hbg_graph *fg = c->fg;
     for (int t = 0; t < fg->n_tensors; t++) {
-        if (!hbc_calib_unsigned(fg, t))
+        if (!hbc_calib_unsigned(fg, t) || hbc_calib_unsigned_source(fg, t) != t)
             continue;
         const int a = fg->tensors[t]->producer;
         const int y = fg->nodes[a].in[0], p = fg->tensors[y]->producer;
-        int ok = !cpu[a] && !cpu[p] && fusable_act(c, y, cpu) == a;
-        for (int i = 0; ok && i < fg->n_nodes; i++)
-            for (int j = 0; j < fg->nodes[i].n_in; j++)
-                ok &= fg->nodes[i].in[j] != t || !cpu[i];
+        const int ok =
+            !cpu[a] && !cpu[p] && fusable_act(c, y, cpu) == a && bpu_readers(c, t, cpu, 0);
         c->zp[t] = ok ? HBC_ZP_UNSIGNED : 0;
     }
 }
@@ -1119,12 +1137,19 @@ static hbg_status quantize(qctx *c, const unsigned char *cpu)
 
 int hbc_quant_zero_point(const hbg_graph *qg, int t)
 {
-    if (t < 0 || t >= qg->n_tensors || qg->tensors[t]->producer < 0)
-        return 0;
-    const hbg_node *p = &qg->nodes[qg->tensors[t]->producer];
-    if (strcmp(p->domain, HBC_QUANT_DOMAIN) != 0 || p->n_out < 1 || p->out[0] != t)
-        return 0;
-    return (int)hbg_attr_int(p, "output_zero_point", 0);
+    for (int depth = 0; depth <= 64 && t >= 0 && t < qg->n_tensors; depth++) {
+        if (qg->tensors[t]->producer < 0 || qg->tensors[t]->dtype != HBG_DT_I8)
+            return 0;
+        const hbg_node *p = &qg->nodes[qg->tensors[t]->producer];
+        if (strcmp(p->domain, HBC_QUANT_DOMAIN) == 0)
+            return p->n_out > 0 && p->out[0] == t ? (int)hbg_attr_int(p, "output_zero_point", 0)
+                                                  : 0;
+        /* a default-domain op on int8 data (max, data movement) keeps its input's */
+        if (p->n_in < 1 || !hbc_calib_passes_sign(p->op))
+            return 0;
+        t = p->in[0];
+    }
+    return 0;
 }
 
 hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_quant_opts *opts,

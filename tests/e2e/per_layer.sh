@@ -7,28 +7,33 @@
 #  2. the quantized model with one integer parameter changed (shift of output channel 0 of
 #     NODE, by hb_qonnx_alter) must fail, and the first differing node named must be NODE, with
 #     every row before it equal;
-#  3. a .bin built without layer_out_dump is refused by --per-layer with the hint to rebuild.
+#  3. a .bin built without layer_out_dump is refused by --per-layer with the hint to rebuild;
+#  4. hb_model_info shows the per-layer outputs of unsigned activations (the Relu outputs that
+#     only Conv/Gemm nodes read, docs/quantized-ops.md section 2) with zero point -127, the
+#     others with none.
 #
 #   per_layer.sh --mapper HB_MAPPER --verifier HB_VERIFIER --alter HB_QONNX_ALTER
-#       --model FMNIST.onnx --node NODE --out DIR
+#       --info HB_MODEL_INFO --model FMNIST.onnx --node NODE --out DIR
 set -u
 fail() {
   echo "per_layer.sh: $*" >&2
   exit 1
 }
-mapper='' verifier='' alter='' model='' node='' out=''
+mapper='' verifier='' alter='' info='' model='' node='' out=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --mapper) mapper=$2; shift 2 ;;
     --verifier) verifier=$2; shift 2 ;;
     --alter) alter=$2; shift 2 ;;
+    --info) info=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
     --node) node=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) fail "unknown argument $1" ;;
   esac
 done
-[ -n "$mapper" ] && [ -n "$verifier" ] && [ -n "$alter" ] && [ -n "$model" ] && [ -n "$node" ] &&
+[ -n "$mapper" ] && [ -n "$verifier" ] && [ -n "$alter" ] && [ -n "$info" ] && [ -n "$model" ] &&
+  [ -n "$node" ] &&
   [ -n "$out" ] || fail "missing arguments"
 rm -rf "$out" && mkdir -p "$out" && cd "$out" || fail "cannot use $out"
 
@@ -73,6 +78,14 @@ grep -q "Strict check PASSED" good.txt || fail "no PASSED line"
 "$verifier" -q $q -b $b --random 3 1 >plain.txt 2>&1 || fail "hb_verifier: $(cat plain.txt)"
 [ "$(grep -c 'equal bit for bit on 3 inputs' plain.txt)" -gt "$n" ] ||
   fail "plain hb_verifier did not compare the model and the $n per-layer outputs"
+
+# ---- 4. the per-layer outputs' descriptions: unsigned ones carry zero point -127 -----------
+"$info" $b >info.txt 2>&1 || fail "hb_model_info: $(cat info.txt)"
+zps=$(grep -c '^  zero points *: -127,$' info.txt)
+others=$(grep '^  zero points' info.txt | grep -vc ': -127,$')
+scaled=$(grep -c '^  scale data' info.txt)
+[ "$zps" -gt 0 ] && [ "$others" -eq 0 ] && [ "$scaled" -gt "$zps" ] ||
+  fail "$zps outputs with zero point -127, $others with another, $scaled with scales"
 
 # ---- 2. one parameter of NODE changed: NODE is the first differing node --------------------
 "$alter" $q altered.onnx "$node" shift 0 -1 || fail "hb_qonnx_alter failed"

@@ -91,11 +91,20 @@ double hbc_calib_weight_scale(const float *w, size_t n);
  * q in [-127, 127] covers [0, T] with 255 levels (docs/quantized-ops.md section 2). */
 #define HBC_ZP_UNSIGNED (-127)
 
-/* 1 when activation t of the float graph g is stored unsigned: produced by a Relu, or a Clip
- * whose lower bound is a constant >= 0, fused to its Conv/Gemm (hbc_fused_act); not a graph
- * output; read only as the data input (input 0) of Conv and Gemm nodes, which fold the offset
- * into their int32 bias and pad with the zero point. Placement is not considered: the quantiser
- * keeps t signed when one of its readers runs on the CPU. */
+/* 1 for the ops that pass an unsigned activation through unchanged (max and data movement:
+ * MaxPool, GlobalMaxPool, Reshape, Flatten, Transpose, Slice, Squeeze, Unsqueeze, Identity). */
+int hbc_calib_passes_sign(hbg_op op);
+
+/* The tensor an unsigned activation t would take its sign from, following pass-through
+ * producers back: the output of a Relu, or of a Clip whose lower bound is a constant >= 0, fused
+ * to its Conv/Gemm (hbc_fused_act); -1 when there is none. */
+int hbc_calib_unsigned_source(const hbg_graph *g, int t);
+
+/* 1 when activation t of the float graph g is stored unsigned: it has a source (above) that is no
+ * graph output and whose every reader reads it only as the data input (input 0) and is a Conv or
+ * Gemm, which fold the offset into their int32 bias and pad with the zero point, or a
+ * pass-through op whose output meets the same rule (so are the pass-through outputs). Placement
+ * is not considered: the quantiser keeps a chain signed when a node of it runs on the CPU. */
 int hbc_calib_unsigned(const hbg_graph *g, int t);
 
 /* Build the calibrated (fake-quantised) copy of g in *out (free with hbg_graph_free):

@@ -53,7 +53,8 @@ typedef struct hbc_cm_tensor {
     uint32_t px, row;           /* pixel and row strides in bytes */
     uint32_t seg, offset, size; /* where: segment, byte offset, bytes (h * row) */
     int n_scales;               /* 1 (per tensor, int8) or c (per channel, int32); 0 unknown */
-    float *scales;              /* real = q * scale; owned */
+    float *scales;              /* real = (q - zero_point) * scale; owned */
+    int8_t zero_point;          /* 0, or -127 for an unsigned activation (docs/quantized-ops.md) */
 } hbc_cm_tensor;
 
 /* One BPU subgraph: a convex set of nodes of the quantized graph compiled to one program. */

@@ -126,8 +126,9 @@ typedef struct hbc_quant_opts {
 } hbc_quant_opts;
 
 /* Zero point of int8 tensor t of a quantized graph: the report attribute output_zero_point of the
- * integer operator that produces it (HBC_ZP_UNSIGNED for an unsigned activation), else 0. Real
- * value = s * (q - zero point), s = T / 254 for an unsigned tensor and T / 127 otherwise. */
+ * integer operator that produces it (HBC_ZP_UNSIGNED for an unsigned activation), followed back
+ * through default-domain max and data-movement ops (hbc_calib_passes_sign), else 0. Real value =
+ * s * (q - zero point), s = T / 254 for an unsigned tensor and T / 127 otherwise. */
 int hbc_quant_zero_point(const hbg_graph *qg, int t);
 
 /* Quantise the float graph fg (validated and shape-inferred here: its tensors' shapes are set,
