@@ -493,6 +493,16 @@ static hbg_graph *conv_input_graph(const int64_t xd[4], const int64_t wd[4], con
     return g;
 }
 
+/* Give Conv node n the ONNX pads attribute [top, left, bottom, right]. */
+static void set_pads(hbg_node *n, const int64_t pads[4])
+{
+    hbg_attr *pa = hbg_node_add_attr(n, "pads", HBG_ATTR_INTS);
+    assert_non_null(pa);
+    assert_non_null(pa->ints = malloc(4 * sizeof *pa->ints));
+    memcpy(pa->ints, pads, 4 * sizeof *pa->ints);
+    pa->n = 4;
+}
+
 /* The quantiser: a float Conv + Relu + Softmax graph; the Softmax forced onto the BPU is refused
  * naming it; a missing threshold is refused naming the tensor; the accepted graph has the
  * expected nodes and integers. */
@@ -580,11 +590,7 @@ static void test_quantizer_unsigned(void **state)
     assert_int_equal(hbg_graph_add_node(g, "Relu", "", "relu", 1, c1, 1, t, NULL), HBG_OK);
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv2", 2, c2in, 1, y, &cv2), HBG_OK);
     const int64_t pads[4] = {0, 1, 0, 1};
-    hbg_attr *pa = hbg_node_add_attr(cv2, "pads", HBG_ATTR_INTS);
-    assert_non_null(pa);
-    assert_non_null(pa->ints = malloc(sizeof pads));
-    memcpy(pa->ints, pads, sizeof pads);
-    pa->n = 4;
+    set_pads(cv2, pads);
     assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
     assert_int_equal(hbc_calib_table_set(&tab, "x", 127.0, HBC_CALIB_MAX), HBG_OK);
     assert_int_equal(hbc_calib_table_set(&tab, "t", 254.0, HBC_CALIB_MAX), HBG_OK);
@@ -769,11 +775,7 @@ static void test_bias_correct(void **state)
     hbg_node *cv = NULL;
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv", 3, cin, 1, y, &cv), HBG_OK);
     const int64_t pads[4] = {0, 1, 0, 0};
-    hbg_attr *pa = hbg_node_add_attr(cv, "pads", HBG_ATTR_INTS);
-    assert_non_null(pa);
-    assert_non_null(pa->ints = malloc(sizeof pads));
-    memcpy(pa->ints, pads, sizeof pads);
-    pa->n = 4;
+    set_pads(cv, pads);
     assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
     assert_int_equal(hbc_calib_table_set(&tab, "x", 127.0, HBC_CALIB_MAX), HBG_OK);
     if (hbc_quantize(g, &tab, NULL, &q, err, sizeof err) != HBG_OK)
