@@ -22,32 +22,32 @@
 
 static const bpu_kernels variants[BPU_ISA_COUNT] = {
     [BPU_ISA_REF] = {"ref", bpu_ref_conv, bpu_ref_dwconv, bpu_ref_requant, NULL, NULL,
-                     bpu_ref_ewise, bpu_ref_pool, bpu_ref_lut, bpu_ref_resize,
-                     bpu_ref_requant_insn},
+                     bpu_ref_ewise, bpu_ref_pool, bpu_ref_lut, bpu_ref_resize, bpu_ref_requant_insn,
+                     BPU_KPAD_CONV | BPU_KPAD_DWCONV},
 #if defined(HB_BPU_X86)
     [BPU_ISA_AVX2] = {"avx2", bpu_avx2_conv, bpu_avx2_dwconv, bpu_avx2_requant, NULL, NULL,
                       bpu_avx2_ewise, bpu_avx2_pool, bpu_avx2_lut, bpu_avx2_resize,
-                      bpu_avx2_requant_insn},
+                      bpu_avx2_requant_insn, 0},
     [BPU_ISA_AVX512VNNI] = {"avx512vnni", bpu_avx512vnni_conv, bpu_avx512_dwconv,
                             bpu_avx512_requant, bpu_avx512vnni_conv_rq, bpu_avx512_dwconv_rq,
                             bpu_avx2_ewise, bpu_avx2_pool, bpu_avx2_lut, bpu_avx2_resize,
-                            bpu_avx512_requant_insn},
+                            bpu_avx512_requant_insn, BPU_KPAD_DWCONV},
 #else
-    [BPU_ISA_AVX2] = {"avx2", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    [BPU_ISA_AVX2] = {"avx2", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     [BPU_ISA_AVX512VNNI] = {"avx512vnni", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                            NULL},
+                            NULL, 0},
 #endif
 #if defined(HB_BPU_ARM)
     [BPU_ISA_NEON] = {"neon", bpu_neon_conv, bpu_neon_dwconv, bpu_neon_requant, NULL, NULL,
                       bpu_ref_ewise, bpu_ref_pool, bpu_ref_lut, bpu_ref_resize,
-                      bpu_ref_requant_insn},
+                      bpu_ref_requant_insn, 0},
     /* the requantiser has no dot products: the Armv8.0 one serves both */
     [BPU_ISA_NEONDOT] = {"neondot", bpu_neondot_conv, bpu_neondot_dwconv, bpu_neon_requant, NULL,
                          NULL, bpu_ref_ewise, bpu_ref_pool, bpu_ref_lut, bpu_ref_resize,
-                         bpu_ref_requant_insn},
+                         bpu_ref_requant_insn, 0},
 #else
-    [BPU_ISA_NEON] = {"neon", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
-    [BPU_ISA_NEONDOT] = {"neondot", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    [BPU_ISA_NEON] = {"neon", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
+    [BPU_ISA_NEONDOT] = {"neondot", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
 #endif
 };
 _Static_assert(BPU_ISA_COUNT == 5, "update variants");

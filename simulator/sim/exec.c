@@ -260,8 +260,9 @@ static bpu_status exec_conv(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
     if (!acc_out &&
         (st = read_mult(s, in, index, c->param, c->k, BPU_PARAM_BYTES, 4, s->mult, s->shift, err)))
         return st;
-    bpu_conv_geom g = {c->h,  c->w,  c->c,       c->k,        c->kh, c->kw, c->sh,     c->sw,
-                       c->dh, c->dw, c->pad_top, c->pad_left, c->ho, c->wo, c->src_px, c->src_row};
+    bpu_conv_geom g = {c->h,  c->w,  c->c,      c->k,       c->kh,      c->kw,
+                       c->sh, c->sw, c->dh,     c->dw,      c->pad_top, c->pad_left,
+                       c->ho, c->wo, c->src_px, c->src_row, 0};
     bpu_conv_rq_fn fused = acc_in || acc_out ? NULL : dwise ? s->k->dwconv_rq : s->k->conv_rq;
     const int8_t *wgt = (const int8_t *)(s->sram + c->wgt);
     bpu_conv_fn fn = dwise ? s->k->dwconv : s->k->conv;
@@ -270,8 +271,13 @@ static bpu_status exec_conv(bpu_sim *s, const bpu_insn *in, int64_t index, bpu_e
      * the accumulators in cache. A nonzero pad value also bands the padded input copy. */
     uint32_t band = fused ? c->ho : (uint32_t)(BAND_ELEMS / row_elems);
     band = band == 0 ? 1 : band;
+    /* a nonzero pad value: passed to kernels that honour it, else a padded copy per band */
     uint32_t pad_band = 0;
     int padded = bpu_conv_pad_scratch(in, &pad_band) != 0;
+    if (padded && (s->k->native_pad & (dwise ? BPU_KPAD_DWCONV : BPU_KPAD_CONV))) {
+        g.pad_value = c->pad;
+        padded = 0;
+    }
     band = padded && pad_band < band ? pad_band : band;
     for (uint32_t oy0 = 0; oy0 < c->ho; oy0 += band) {
         uint32_t oy1 = oy0 + band < c->ho ? oy0 + band : c->ho;

@@ -222,7 +222,8 @@ int main(int argc, char **argv)
         int32_t ho = (sh->h + 2 * pad - sh->kh) / sh->s + 1;
         bpu_conv_geom g = {
             sh->h, sh->h, sh->c, sh->k, sh->kh, sh->kh, sh->s,         sh->s,
-            1,     1,     pad,   pad,   ho,     ho,     (size_t)sh->c, (size_t)sh->c * sh->h};
+            1,     1,     pad,   pad,   ho,     ho,     (size_t)sh->c, (size_t)sh->c * sh->h,
+            0};
         size_t src_bytes = (size_t)sh->h * sh->h * sh->c + 64;
         size_t wbytes =
             sh->dwise ? (size_t)9 * sh->c

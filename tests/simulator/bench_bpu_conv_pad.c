@@ -1,12 +1,12 @@
 /* bench_bpu_conv_pad: host cost of a CONV's pad value. A one-CONV program is run through
  * bpu_sim_exec (march bayes, 8 MiB SRAM) with pad = 0 (the kernels' own zero padding) and with
- * pad = -127 (the executor copies each band of padded input rows into its scratch first, then runs
- * the same kernel without padding), for every kernel variant this CPU runs. The two programs
+ * pad = -127 (kernels that honour a pad value, bpu_kernels.native_pad, get it directly; for the
+ * others the executor copies each band of padded input rows into its scratch first, then runs the
+ * same kernel without padding), for every kernel variant this CPU runs. The two programs
  * alternate and each keeps its best time, so clock drift and other load hit both alike; the ratio
- * pad -127 / pad 0 is the cost of the copy. MobileNet shapes (v1: dw 112x32, v2: dw 112x96 and
- * 56x144, stride 1 and 2) and one NORMAL 3x3.
- *   bench_bpu_conv_pad [seconds per measurement, default 0.3] [only shapes whose name contains
- * this]
+ * pad -127 / pad 0 is the cost of the pad value (of the copy where there is one). MobileNet shapes
+ * (v1: dw 112x32, v2: dw 112x96 and 56x144, stride 1 and 2) and one NORMAL 3x3. bench_bpu_conv_pad
+ * [seconds per measurement, default 0.3] [only shapes whose name contains this]
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -25,7 +25,7 @@ typedef struct conv_case {
     int32_t oy0, oy1;
 } conv_case;
 
-/* the model: plain definition of convolution with zero padding */
+/* the model: plain definition of convolution, padded positions read g->pad_value */
 static int32_t model_conv_at(const conv_case *t, int32_t oy, int32_t ox, int32_t kk)
 {
     const bpu_conv_geom *g = &t->g;
@@ -34,8 +34,13 @@ static int32_t model_conv_at(const conv_case *t, int32_t oy, int32_t ox, int32_t
         for (int32_t kx = 0; kx < g->kw; kx++) {
             int32_t iy = oy * g->sh + ky * g->dh - g->pad_top;
             int32_t ix = ox * g->sw + kx * g->dw - g->pad_left;
-            if (iy < 0 || ix < 0 || iy >= g->h || ix >= g->w)
+            if (iy < 0 || ix < 0 || iy >= g->h || ix >= g->w) {
+                for (int32_t c = 0; c < (t->dwise ? 1 : g->c); c++)
+                    sum += (int64_t)g->pad_value *
+                           (t->dwise ? t->w[((size_t)ky * g->kw + kx) * g->c + kk]
+                                     : t->w[(((size_t)kk * g->kh + ky) * g->kw + kx) * g->c + c]);
                 continue;
+            }
             if (t->dwise) {
                 sum += (int64_t)t->src[(size_t)iy * g->src_row + (size_t)ix * g->src_px + kk] *
                        t->w[((size_t)ky * g->kw + kx) * g->c + kk];
@@ -431,6 +436,66 @@ static void test_conv_fused(void **state)
             }
         }
     }
+}
+
+/* A nonzero pad value, for the kernels whose variant claims to honour it (bpu_kernels.native_pad;
+ * the executor pads a copy for the others): the random shapes of make_case and MobileNet-like
+ * layers (3x3 stride 1 and 2 at 16 to 130 channels and rows wider than the column buffers, 4-row
+ * kernels whose 4th row is padding at stride 2, kernels taller than 8 rows), pad values -128, 127,
+ * -127 and random, unfused and fused. */
+static void test_conv_pad_value(void **state)
+{
+    (void)state;
+    rng r = {0xBADull};
+    static const int32_t chans[] = {16, 32, 33, 64, 65, 100, 128, 130};
+    static const int32_t pads[] = {-128, 127, -127};
+    int ran = 0;
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int dwise = 0; dwise < 2; dwise++) {
+            if (!(k->native_pad & (dwise ? BPU_KPAD_DWCONV : BPU_KPAD_CONV)))
+                continue;
+            ran++;
+            for (int i = 0; i < 160; i++) {
+                conv_case t;
+                int mode = i % 10 == 0 ? 1 : 0;
+                if (i % 2 == 0) {
+                    make_case(&r, &t, dwise, mode);
+                } else {
+                    memset(&t, 0, sizeof t);
+                    t.dwise = dwise;
+                    bpu_conv_geom *g = &t.g;
+                    int j = i / 2;
+                    g->kh = j % 5 == 3 ? 4 : j % 5 == 4 ? rng_range(&r, 9, 11) : 3;
+                    g->kw = j % 5 == 4 ? rng_range(&r, 1, 3) : 3;
+                    g->sh = g->sw = 1 + j % 2;
+                    g->dh = g->dw = 1;
+                    g->pad_top = rng_range(&r, 0, g->kh - 1);
+                    g->pad_left = rng_range(&r, 0, g->kw - 1);
+                    int32_t pb = rng_range(&r, 0, g->kh - 1), pr = rng_range(&r, 0, g->kw - 1);
+                    g->h = g->kh + rng_range(&r, 0, 4);
+                    g->w = rng_range(&r, 3, 90);
+                    g->ho = (g->h + g->pad_top + pb - g->kh) / g->sh + 1;
+                    g->wo = (g->w + g->pad_left + pr - g->kw) / g->sw + 1;
+                    g->c = chans[j % 8];
+                    g->k = dwise ? g->c : rng_range(&r, 1, 40);
+                    g->src_px = (size_t)g->c + (size_t)rng_range(&r, 0, 3);
+                    g->src_row = g->src_px * g->w;
+                    fill_case(&r, &t, mode);
+                }
+                t.g.pad_value = i % 4 < 3 ? pads[i % 4] : rng_range(&r, -128, 127);
+                int bad = run_case(k, &t);
+                bpu_conv_rq_fn fused = dwise ? k->dwconv_rq : k->conv_rq;
+                if (!bad && fused)
+                    bad = run_fused_case(&r, k, &t, 0, i % 3 == 0);
+                free_case(&t);
+                assert_int_equal(bad, 0);
+            }
+        }
+    }
+    assert_true(ran >= 2); /* at least the reference's two */
 }
 
 /* EWISE and POOL of every variant against the test's model, in a private SRAM image: random
@@ -933,10 +998,10 @@ int main(void)
         cmocka_unit_test(test_conv_normal),           cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_every_padding),    cmocka_unit_test(test_conv_wide_rows),
         cmocka_unit_test(test_conv_mobilenet_shapes), cmocka_unit_test(test_conv_fused),
-        cmocka_unit_test(test_requant_variants),      cmocka_unit_test(test_ewise_variants),
-        cmocka_unit_test(test_lut_variants),          cmocka_unit_test(test_resize_variants),
-        cmocka_unit_test(test_requant_insn_variants), cmocka_unit_test(test_pool_variants),
-        cmocka_unit_test(test_variant_selection),
+        cmocka_unit_test(test_conv_pad_value),        cmocka_unit_test(test_requant_variants),
+        cmocka_unit_test(test_ewise_variants),        cmocka_unit_test(test_lut_variants),
+        cmocka_unit_test(test_resize_variants),       cmocka_unit_test(test_requant_insn_variants),
+        cmocka_unit_test(test_pool_variants),         cmocka_unit_test(test_variant_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

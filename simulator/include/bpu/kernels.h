@@ -14,13 +14,16 @@
 #include "bpu/isa.h"
 
 /* Geometry of one CONV tile. src is NHWC int8 with byte strides src_px (pixel) and src_row (row);
- * padded positions read as 0. */
+ * padded positions read as pad_value. */
 typedef struct bpu_conv_geom {
     int32_t h, w, c, k;
     int32_t kh, kw, sh, sw, dh, dw;
     int32_t pad_top, pad_left;
     int32_t ho, wo;
     size_t src_px, src_row;
+    /* value of padded positions, in [-128, 127]; nonzero only for a kernel whose variant lists it
+     * in bpu_kernels.native_pad (the executor pads a copy for the others) */
+    int32_t pad_value;
 } bpu_conv_geom;
 
 /* Accumulate output rows [oy0, oy1):
@@ -68,6 +71,11 @@ typedef void (*bpu_resize_fn)(const bpu_resize_op *r, uint32_t flags, uint8_t *s
 typedef void (*bpu_requant_insn_fn)(const bpu_requant_op *q, uint32_t flags, uint8_t *sram,
                                     const int32_t *mult, const int32_t *shift);
 
+/* bpu_kernels.native_pad: the kernels that honour a nonzero bpu_conv_geom.pad_value (conv and
+ * conv_rq; dwconv and dwconv_rq). */
+#define BPU_KPAD_CONV   1u
+#define BPU_KPAD_DWCONV 2u
+
 typedef struct bpu_kernels {
     const char *name; /* "ref", "avx2", "avx512vnni", "neon", "neondot" (the HB_ISA spelling) */
     bpu_conv_fn conv;
@@ -81,6 +89,7 @@ typedef struct bpu_kernels {
     bpu_lut_fn lut;                   /* x86 variants: AVX2; aarch64: the reference */
     bpu_resize_fn resize;             /* x86 variants: AVX2 bilinear; aarch64: the reference */
     bpu_requant_insn_fn requant_insn; /* x86: the variant's requantiser; aarch64: the reference */
+    uint32_t native_pad;              /* BPU_KPAD_* bits; 0: pad_value must be 0 */
 } bpu_kernels;
 
 typedef enum bpu_isa {

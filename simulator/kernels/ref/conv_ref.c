@@ -1,6 +1,7 @@
 /* Reference CONV and requantiser kernels: plain loop nests, the definition every SIMD variant is
- * tested against. Accumulation is modulo 2^32 (done in uint32_t, no signed overflow); within the
- * validator's limit kh*kw*c <= 65536 the sum of products never wraps, only bias/partials can. */
+ * tested against; padded positions read g->pad_value. Accumulation is modulo 2^32 (done in
+ * uint32_t, no signed overflow); within the validator's limit kh*kw*c <= 65536 the sum of products
+ * never wraps, only bias/partials can. */
 #include "kernels_ref.h"
 
 #include "bpu/numerics.h"
@@ -22,17 +23,17 @@ void bpu_ref_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt, 
                 uint32_t sum = (uint32_t)bias[kk];
                 for (int32_t ky = 0; ky < g->kh; ky++) {
                     int32_t iy = oy * g->sh - g->pad_top + ky * g->dh;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
                     for (int32_t kx = 0; kx < g->kw; kx++) {
                         int32_t ix = ox * g->sw - g->pad_left + kx * g->dw;
-                        if (ix < 0 || ix >= g->w)
+                        int in = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w;
+                        if (!in && g->pad_value == 0)
                             continue;
-                        const int8_t *x = src + (size_t)iy * g->src_row + (size_t)ix * g->src_px;
+                        const int8_t *x =
+                            in ? src + (size_t)iy * g->src_row + (size_t)ix * g->src_px : NULL;
                         const int8_t *wt = wgt + ((size_t)(ky * g->kw + kx) * c4 * k16) * 4;
                         for (int32_t c = 0; c < g->c; c++) {
                             int32_t w = wt[((size_t)(c / 4) * k16 + kk) * 4 + (c % 4)];
-                            sum += (uint32_t)(x[c] * w);
+                            sum += (uint32_t)((x ? x[c] : g->pad_value) * w);
                         }
                     }
                 }
@@ -52,13 +53,11 @@ void bpu_ref_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt
                 uint32_t sum = (uint32_t)bias[ch];
                 for (int32_t ky = 0; ky < g->kh; ky++) {
                     int32_t iy = oy * g->sh - g->pad_top + ky * g->dh;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
                     for (int32_t kx = 0; kx < g->kw; kx++) {
                         int32_t ix = ox * g->sw - g->pad_left + kx * g->dw;
-                        if (ix < 0 || ix >= g->w)
-                            continue;
-                        int32_t x = src[(size_t)iy * g->src_row + (size_t)ix * g->src_px + ch];
+                        int32_t x = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w
+                                        ? src[(size_t)iy * g->src_row + (size_t)ix * g->src_px + ch]
+                                        : g->pad_value;
                         int32_t w = wgt[(size_t)(ky * g->kw + kx) * g->c + ch];
                         sum += (uint32_t)(x * w);
                     }

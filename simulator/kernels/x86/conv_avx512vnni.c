@@ -4,9 +4,10 @@
  *
  * vpdpbusd multiplies unsigned by signed bytes, so activations are biased: u = x + 128 (x ^ 0x80),
  * and sum(u * w) = sum(x * w) + 128 * sum(w). The per-channel correction 128 * sum(w) is taken over
- * every tap, so padded positions read as x = 0 (u = 128) and cancel exactly. Each int32 lane adds
- * four products of at most 255 * 128, far from wrapping; wrap-around of the total (bias plus
- * partials) is modulo 2^32 exactly as in the reference. */
+ * every tap, so padded positions read as x = 0 (u = 128) and cancel exactly (DEPTHWISE honours
+ * bpu_conv_geom.pad_value: padded positions are u = pad_value + 128; NORMAL needs pad_value 0).
+ * Each int32 lane adds four products of at most 255 * 128, far from wrapping; wrap-around of the
+ * total (bias plus partials) is modulo 2^32 exactly as in the reference. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -304,7 +305,8 @@ void bpu_avx512vnni_conv_rq(const bpu_conv_geom *g, const int8_t *src, const int
  * 4 rows' bytes of channel 16j + ch, biased to unsigned); an output pixel then takes
  * ceil(kh/4) * kw vpdpbusd per 16 channels, and a column serves every output pixel whose window
  * covers it. The bias u = x + 128 is corrected per channel by -128 * sum(w) over all taps, so
- * padded rows and columns (x = 0, u = 128) and the unused 4th row (w = 0) cancel exactly. */
+ * padded rows and columns (x = pad_value, u = pad_value + 128: the constant padc) add
+ * pad_value * w and the unused 4th row (w = 0) nothing. */
 #define DWP_GROUPS 2  /* kernel rows / 4 */
 #define DWP_KW     16 /* kernel columns */
 #define DWP_COLS   64 /* input columns interleaved at once: 64 x 256 bytes per row group */
@@ -361,6 +363,7 @@ typedef struct dwp_ctx {
      * (slots ky*dh + 1): one column interleave per two output pixels */
     int pair;
     __mmask16 m[4];  /* output lanes of each vector */
+    __m512i padc;    /* a padded position biased: every byte pad_value ^ 0x80 */
     __m512i corr[4]; /* bias - 128 * sum(w) */
     __m512i w[DWP_GROUPS][DWP_KW][4];
     __m512i wb[DWP_KW][4];
@@ -486,20 +489,20 @@ dwp_stream_s2_body(const dwp_ctx *d, const int8_t *const *rows, int32_t ix_first
                    int32_t *out, size_t k, int ROW3)
 {
     const bpu_conv_geom *g = d->g;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const __m512i flip = _mm512_set1_epi8((char)0x80), padc = d->padc;
     const __m512i *w = d->w[0][0];
     const int8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
 #define DWP_COL(ix, v)                                                                             \
     do {                                                                                           \
         if ((ix) < 0 || (ix) >= g->w) {                                                            \
-            v[0] = v[1] = v[2] = v[3] = flip;                                                      \
+            v[0] = v[1] = v[2] = v[3] = padc;                                                      \
             break;                                                                                 \
         }                                                                                          \
         size_t off_ = (size_t)(ix)*g->src_px;                                                      \
-        interleave4(r0 ? _mm512_xor_si512(_mm512_loadu_si512(r0 + off_), flip) : flip,             \
-                    r1 ? _mm512_xor_si512(_mm512_loadu_si512(r1 + off_), flip) : flip,             \
-                    r2 ? _mm512_xor_si512(_mm512_loadu_si512(r2 + off_), flip) : flip,             \
-                    ROW3 ? _mm512_xor_si512(_mm512_loadu_si512(r3 + off_), flip) : flip, v);       \
+        interleave4(r0 ? _mm512_xor_si512(_mm512_loadu_si512(r0 + off_), flip) : padc,             \
+                    r1 ? _mm512_xor_si512(_mm512_loadu_si512(r1 + off_), flip) : padc,             \
+                    r2 ? _mm512_xor_si512(_mm512_loadu_si512(r2 + off_), flip) : padc,             \
+                    ROW3 ? _mm512_xor_si512(_mm512_loadu_si512(r3 + off_), flip) : padc, v);       \
     } while (0)
     __m512i v0[4], v1[4], v2[4];
     DWP_COL(ix_first, v0);
@@ -518,7 +521,7 @@ dwp_stream_s2_body(const dwp_ctx *d, const int8_t *const *rows, int32_t ix_first
 #undef DWP_COL
 }
 
-/* ROW3 = 0: the 4th row slot is padding (kernels of 3 rows), a constant the compiler folds. */
+/* ROW3 = 0: the 4th row slot is padding (kernels of 3 rows, or a padded 4th row), a constant. */
 __attribute__((noinline)) static void dwp_stream_s2(const dwp_ctx *d, const int8_t *const *rows,
                                                     int32_t ix_first, int32_t n, int32_t *out,
                                                     size_t k)
@@ -534,7 +537,7 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
                       int32_t cb, int32_t nc, int32_t oy0, int32_t oy1, int32_t *acc)
 {
     const bpu_conv_geom *g = d->g;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const __m512i flip = _mm512_set1_epi8((char)0x80), padc = d->padc;
     __mmask64 lm = nc == 64 ? ~(__mmask64)0 : (((__mmask64)1 << nc) - 1u);
     int32_t ext_w = (g->kw - 1) * g->dw;
     d->nv = (nc + 15) / 16;
@@ -576,8 +579,8 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
         int32_t nox = g->wo - ox0 < chunk ? g->wo - ox0 : chunk;
         int32_t ix_first = ox0 * g->sw - g->pad_left;
         int32_t ncols = (nox - 1) * g->sw + ext_w + 1;
-        /* the chunk's columns inside the map, [ca, ce); the others are padding, x = 0 in
-         * every row: written once per chunk */
+        /* the chunk's columns inside the map, [ca, ce); the others are padding, x = pad_value
+         * in every row: written once per chunk */
         int32_t ca = ix_first < 0 ? -ix_first : 0;
         int32_t ce = g->w - ix_first < ncols ? g->w - ix_first : ncols;
         ce = ce < ca ? ca : ce;
@@ -585,7 +588,7 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
             for (int32_t col = 0; col < ncols; col++)
                 if (col < ca || col >= ce)
                     for (int32_t j = 0; j < 4; j++)
-                        d->cols[q][col][j] = flip;
+                        d->cols[q][col][j] = padc;
         for (int32_t oy = oy0; oy < oy1; oy += d->pair && oy + 1 < oy1 ? 2 : 1) {
             const int8_t *rows[4 * DWP_GROUPS];
             for (int32_t i = 0; i < 4 * d->groups; i++) {
@@ -604,24 +607,25 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
                 if (nc <= 32) {
                     /* at most 32 channels: the interleave at half width */
                     const __m256i flip32 = _mm512_castsi512_si256(flip);
+                    const __m256i padc32 = _mm512_castsi512_si256(padc);
                     __mmask32 lm32 = (__mmask32)lm;
                     for (int32_t col = ca; col < ce; col++) {
                         size_t off = (size_t)(ix_first + col) * g->src_px;
                         interleave4_32(
-                            r0 ? _mm256_xor_si256(load32b(r0 + off, lm32), flip32) : flip32,
-                            r1 ? _mm256_xor_si256(load32b(r1 + off, lm32), flip32) : flip32,
-                            r2 ? _mm256_xor_si256(load32b(r2 + off, lm32), flip32) : flip32,
-                            r3 ? _mm256_xor_si256(load32b(r3 + off, lm32), flip32) : flip32,
+                            r0 ? _mm256_xor_si256(load32b(r0 + off, lm32), flip32) : padc32,
+                            r1 ? _mm256_xor_si256(load32b(r1 + off, lm32), flip32) : padc32,
+                            r2 ? _mm256_xor_si256(load32b(r2 + off, lm32), flip32) : padc32,
+                            r3 ? _mm256_xor_si256(load32b(r3 + off, lm32), flip32) : padc32,
                             d->cols[q][col]);
                     }
                     continue;
                 }
                 for (int32_t col = ca; col < ce; col++) {
                     size_t off = (size_t)(ix_first + col) * g->src_px;
-                    interleave4(r0 ? _mm512_xor_si512(load64(r0 + off, lm), flip) : flip,
-                                r1 ? _mm512_xor_si512(load64(r1 + off, lm), flip) : flip,
-                                r2 ? _mm512_xor_si512(load64(r2 + off, lm), flip) : flip,
-                                r3 ? _mm512_xor_si512(load64(r3 + off, lm), flip) : flip,
+                    interleave4(r0 ? _mm512_xor_si512(load64(r0 + off, lm), flip) : padc,
+                                r1 ? _mm512_xor_si512(load64(r1 + off, lm), flip) : padc,
+                                r2 ? _mm512_xor_si512(load64(r2 + off, lm), flip) : padc,
+                                r3 ? _mm512_xor_si512(load64(r3 + off, lm), flip) : padc,
                                 d->cols[q][col]);
                 }
             }
@@ -648,6 +652,7 @@ void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *
         d.g = g;
         d.groups = groups;
         d.pair = g->sh == 1 && (g->kh - 1) * g->dh <= 2;
+        d.padc = _mm512_set1_epi8((char)(g->pad_value ^ 0x80));
         for (int32_t cb = 0; cb < g->c; cb += 64)
             dwp_block(&d, src, wgt, bias, cb, g->c - cb < 64 ? g->c - cb : 64, oy0, oy1, acc);
         return;
@@ -659,6 +664,8 @@ void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *
     __m512i wlo[DW_MAX_PAIRS], whi[DW_MAX_PAIRS];
     ptrdiff_t offs[2 * DW_MAX_PAIRS];
     const int8_t *xp[2 * DW_MAX_PAIRS];
+    int8_t padb[32]; /* a padded position's 32 channels */
+    memset(padb, (int)(int8_t)g->pad_value, sizeof(padb));
     if (pairs > DW_MAX_PAIRS) {
         bpu_ref_dwconv(g, src, wgt, bias, oy0, oy1, acc);
         return;
@@ -705,7 +712,7 @@ void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *
                             xp[ky * g->kw + kx] =
                                 (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
                                     ? src + (size_t)iy * g->src_row + (size_t)ix * g->src_px + cb
-                                    : bpu_x86_zeros;
+                                    : padb;
                         }
                     }
                 }
