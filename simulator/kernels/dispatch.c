@@ -40,11 +40,11 @@ static const bpu_kernels variants[BPU_ISA_COUNT] = {
 #if defined(HB_BPU_ARM)
     [BPU_ISA_NEON] = {"neon", bpu_neon_conv, bpu_neon_dwconv, bpu_neon_requant, NULL, NULL,
                       bpu_ref_ewise, bpu_ref_pool, bpu_ref_lut, bpu_ref_resize,
-                      bpu_ref_requant_insn, 0},
+                      bpu_ref_requant_insn, BPU_KPAD_DWCONV},
     /* the requantiser has no dot products: the Armv8.0 one serves both */
     [BPU_ISA_NEONDOT] = {"neondot", bpu_neondot_conv, bpu_neondot_dwconv, bpu_neon_requant, NULL,
                          NULL, bpu_ref_ewise, bpu_ref_pool, bpu_ref_lut, bpu_ref_resize,
-                         bpu_ref_requant_insn, 0},
+                         bpu_ref_requant_insn, BPU_KPAD_DWCONV},
 #else
     [BPU_ISA_NEON] = {"neon", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
     [BPU_ISA_NEONDOT] = {"neondot", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},

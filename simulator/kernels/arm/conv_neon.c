@@ -193,14 +193,19 @@ void bpu_neon_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wg
                 int32x4_t s2 = vld1q_s32(bt + 8), s3 = vld1q_s32(bt + 12);
                 for (int32_t ky = 0; ky < g->kh; ky++) {
                     int32_t iy = iy0 + ky * g->dh;
-                    if (!inside && (iy < 0 || iy >= g->h))
+                    int row_out = !inside && (iy < 0 || iy >= g->h);
+                    if (row_out && g->pad_value == 0)
                         continue;
                     for (int32_t kx = 0; kx < g->kw; kx++) {
                         int32_t ix = ix0 + kx * g->dw;
-                        if (!inside && (ix < 0 || ix >= g->w))
+                        int out = row_out || (!inside && (ix < 0 || ix >= g->w));
+                        if (out && g->pad_value == 0)
                             continue;
-                        int8x16_t x =
-                            load16(src + (size_t)iy * g->src_row + (size_t)ix * g->src_px + cb, nc);
+                        /* a padded tap reads pad_value (native pad, bpu_kernels.native_pad) */
+                        int8x16_t x = out ? vdupq_n_s8((int8_t)g->pad_value)
+                                          : load16(src + (size_t)iy * g->src_row +
+                                                       (size_t)ix * g->src_px + cb,
+                                                   nc);
                         int8x16_t w = load16(wgt + (size_t)(ky * g->kw + kx) * g->c + cb, nc);
                         int16x8_t pl = vmull_s8(vget_low_s8(x), vget_low_s8(w));
                         int16x8_t ph = vmull_high_s8(x, w);

@@ -200,11 +200,13 @@ void bpu_neondot_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t 
                     for (int32_t col = 0; col < ncols; col++) {
                         int32_t ix = ix_first + col;
                         int8x16x4_t r;
+                        /* padded rows and columns read pad_value (rows past kh meet zero
+                         * weights) */
                         for (int32_t i = 0; i < 4; i++) {
                             const int8_t *row = rows[4 * q + i];
                             r.val[i] = row && ix >= 0 && ix < g->w
                                            ? load16(row + (size_t)ix * g->src_px, nc)
-                                           : vdupq_n_s8(0);
+                                           : vdupq_n_s8((int8_t)g->pad_value);
                         }
                         vst4q_s8(cols[q][col], r);
                     }
