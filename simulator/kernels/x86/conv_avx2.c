@@ -45,15 +45,25 @@ typedef struct tile_ctx {
 #define W16_GROUPS 256 /* groups widened ahead (32 KiB) */
 
 /* Weight vector j (4 output x 4 input channels, as int16) of group grp of the block. */
-static inline __m256i wvec(const tile_ctx *t, const int8_t *wt, int32_t grp, int32_t j)
+static inline __m256i wvec(const tile_ctx *t, const int8_t *wt, int32_t grp, int32_t j,
+                           int32_t WIDE)
 {
-    if (t->w16)
+    if (WIDE)
         return _mm256_loadu_si256(
             (const __m256i *)(const void *)(t->w16 + (size_t)(4 * grp + j) * 16));
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wt + 16 * j)));
 }
 
 #define GROUPS_MAX 512
+
+/* Loops over a micro-tile's pixels and vectors unrolled before the accumulator array is split
+ * into registers: one left rolled keeps the whole array in memory, and every vpmaddwd sum is then
+ * stored too. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PRAGMA_UNROLL _Pragma("GCC unroll 8")
+#else
+#define PRAGMA_UNROLL
+#endif
 
 /* The 4 bytes at p sign-extended to int16 and repeated over the 8 lanes of 2 int16: a broadcast
  * load (vbroadcastss, no shuffle unit) and one sign extension. */
@@ -68,12 +78,13 @@ static inline __m256i bcast4_s16(const int8_t *p)
 __attribute__((always_inline))
 #endif
 static inline void
-tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP)
+tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP, int32_t WIDE)
 {
     const bpu_conv_geom *g = t->g;
     __m256i acc[PX_BLOCK][KV_BLOCK];
     int32_t iy0[PX_BLOCK], ix0[PX_BLOCK];
     /* (oy, ox): the first pixel's output position (no divisions per tile) */
+    PRAGMA_UNROLL
     for (int32_t p = 0; p < NP; p++) {
         iy0[p] = oy * g->sh - g->pad_top;
         ix0[p] = ox * g->sw - g->pad_left;
@@ -81,6 +92,7 @@ tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP)
             ox = 0;
             oy++;
         }
+        PRAGMA_UNROLL
         for (int32_t j = 0; j < KV_BLOCK; j++)
             acc[p][j] = _mm256_setzero_si256();
     }
@@ -91,16 +103,20 @@ tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP)
     if (inside && t->goff) {
         /* one flat loop over the window's groups: no per-tap pointer set-up */
         const int8_t *px[PX_BLOCK];
+        PRAGMA_UNROLL
         for (int32_t p = 0; p < NP; p++)
             px[p] = t->src + (size_t)iy0[0] * g->src_row + (size_t)ix0[0] * g->src_px + p * step;
         const int8_t *wt = t->wgt + (size_t)t->kb * 4;
         for (int32_t grp = 0; grp < t->groups; grp++) {
             ptrdiff_t o = t->goff[grp];
             __m256i a[PX_BLOCK];
+            PRAGMA_UNROLL
             for (int32_t p = 0; p < NP; p++)
                 a[p] = bcast4_s16(px[p] + o);
+            PRAGMA_UNROLL
             for (int32_t j = 0; j < KV_BLOCK; j++) {
-                __m256i w = wvec(t, wt, grp, j);
+                __m256i w = wvec(t, wt, grp, j, WIDE);
+                PRAGMA_UNROLL
                 for (int32_t p = 0; p < NP; p++)
                     acc[p][j] = _mm256_add_epi32(acc[p][j], _mm256_madd_epi16(a[p], w));
             }
@@ -114,9 +130,11 @@ tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP)
             if (inside) {
                 const int8_t *b = t->src + (size_t)(iy0[0] + ky * g->dh) * g->src_row +
                                   (size_t)(ix0[0] + kx * g->dw) * g->src_px;
+                PRAGMA_UNROLL
                 for (int32_t p = 0; p < NP; p++)
                     px[p] = b + (size_t)p * step;
             } else {
+                PRAGMA_UNROLL
                 for (int32_t p = 0; p < NP; p++) {
                     int32_t iy = iy0[p] + ky * g->dh, ix = ix0[p] + kx * g->dw;
                     px[p] = (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
@@ -128,10 +146,13 @@ tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP)
                 t->wgt + ((size_t)(ky * g->kw + kx) * t->c4 * t->k16 + (size_t)t->kb) * 4;
             for (int32_t c = 0; c < t->c4; c++) {
                 __m256i a[PX_BLOCK];
+                PRAGMA_UNROLL
                 for (int32_t p = 0; p < NP; p++)
                     a[p] = bcast4_s16(px[p] + 4 * c);
+                PRAGMA_UNROLL
                 for (int32_t j = 0; j < KV_BLOCK; j++) {
-                    __m256i w = wvec(t, wt, (ky * g->kw + kx) * t->c4 + c, j);
+                    __m256i w = wvec(t, wt, (ky * g->kw + kx) * t->c4 + c, j, WIDE);
+                    PRAGMA_UNROLL
                     for (int32_t p = 0; p < NP; p++)
                         acc[p][j] = _mm256_add_epi32(acc[p][j], _mm256_madd_epi16(a[p], w));
                 }
@@ -144,6 +165,7 @@ store:;
     int32_t left = k - t->kb;
     __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(t->bias));
     __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(t->bias + 8));
+    PRAGMA_UNROLL
     for (int32_t p = 0; p < NP; p++) {
         /* lanes of acc[j] are (k 4j+0: c01, c23), (k 4j+1: ...): pairwise sums, then reorder */
         __m256i s0 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[p][0], acc[p][1]), 0xD8);
@@ -163,6 +185,178 @@ store:;
     }
 }
 
+/* Few input channels (c4 <= 2 with several taps, e.g. the 3-channel first layer; or 1x1 with at
+ * most 32): each output pixel's window is packed once, as int16, into a row of a small buffer
+ * (IM_PX pixels at a time), one kernel row (kw * c <= 32 bytes, 16-byte loads) per rs = kw * c
+ * rounded up to even values, so values pair up across taps: a 3x3x3 window takes 15 int16 pairs
+ * instead of 9 groups of 4 bytes (18 pairs). Values past a kernel row's kw * c (the next bytes of
+ * the map) meet zero weights. Each pair is broadcast by a plain 32-bit load and multiplied with 8
+ * output channels' weight pairs, so the sums need no horizontal add and the activations are
+ * sign-extended once per pixel, not once per 16 output channels; padded positions are packed as
+ * 0, so there are no border tiles. */
+#define IM_LEN_MAX 64   /* int16 per packed pixel, at most */
+#define IM_PX      64   /* pixels packed at a time */
+#define IM_NP      4    /* output pixels per tile (x 16 channels: 8 accumulators) */
+#define IM_W_MAX   8192 /* weight pairs x 16-channel blocks (32 KiB of int16) */
+#define IM_SEG_MAX 32   /* bytes of a kernel row (kw * c), at most */
+
+/* n output pixels from flat index (oy, ox) of the band into rows of x (len16 int16 apart): kernel
+ * row ky's kw * c values at ky * rs, each as int16, 0 for padded positions. A window inside the
+ * map, dense (pixels c bytes apart) and with 16 readable bytes after its last row's start (lim:
+ * bytes readable from src) takes one 16-byte load per kernel row; the others are gathered byte by
+ * byte. Not inlined: inside the caller its loop counters lived on the stack. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+im_pack(const bpu_conv_geom *g, const int8_t *src, size_t lim, int32_t oy, int32_t ox, int32_t n,
+        int32_t rs, int32_t len16, int16_t *x)
+{
+    int dense = g->dw == 1 && g->src_px == (size_t)g->c;
+    int32_t ext_h = (g->kh - 1) * g->dh;
+    int32_t seg16 = (g->kw * g->c + 15) / 16 * 16; /* bytes loaded per kernel row */
+    size_t drow = (size_t)g->dh * g->src_row;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t iy0 = oy * g->sh - g->pad_top, ix0 = ox * g->sw - g->pad_left;
+        int16_t *xr = x + (size_t)i * len16;
+        size_t off = (size_t)iy0 * g->src_row + (size_t)ix0 * g->src_px;
+        if (dense && iy0 >= 0 && iy0 + ext_h < g->h && ix0 >= 0 && ix0 + g->kw <= g->w &&
+            off + (size_t)ext_h * g->src_row + (size_t)seg16 <= lim) {
+            for (int32_t ky = 0; ky < g->kh && seg16 == 16; ky++) {
+                /* later rows overwrite this one's values past rs */
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + off));
+                _mm256_storeu_si256((__m256i *)(void *)(xr + (size_t)ky * rs),
+                                    _mm256_cvtepi8_epi16(v));
+                off += drow;
+            }
+            for (int32_t ky = 0; ky < g->kh && seg16 > 16; ky++) {
+                for (int32_t j = 0; j < seg16; j += 16) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(src + off + j));
+                    _mm256_storeu_si256((__m256i *)(void *)(xr + (size_t)ky * rs + j),
+                                        _mm256_cvtepi8_epi16(v));
+                }
+                off += drow;
+            }
+        } else {
+            for (int32_t ky = 0; ky < g->kh; ky++) {
+                int32_t iy = iy0 + ky * g->dh;
+                int8_t b[IM_SEG_MAX] = {0};
+                for (int32_t kx = 0; kx < g->kw && iy >= 0 && iy < g->h; kx++) {
+                    int32_t ix = ix0 + kx * g->dw;
+                    for (int32_t ch = 0; ch < g->c && ix >= 0 && ix < g->w; ch++)
+                        b[kx * g->c + ch] =
+                            src[(size_t)iy * g->src_row + (size_t)ix * g->src_px + (size_t)ch];
+                }
+                for (int32_t j = 0; j < seg16; j += 16)
+                    _mm256_storeu_si256((__m256i *)(void *)(xr + (size_t)ky * rs + j),
+                                        _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                            (const __m128i *)(const void *)(b + j))));
+            }
+        }
+        if (++ox == g->wo) {
+            ox = 0;
+            oy++;
+        }
+    }
+}
+
+/* NP packed pixels (rows of x, len16 apart) x 16 output channels: w holds, per pair q, the two
+ * values' weights of channels 0-7 then 8-15 as int16 pairs; bias in b0, b1; left = channels of
+ * the block that exist. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+im_tile(const int16_t *x, int32_t len16, const int16_t *w, int32_t pairs, __m256i b0, __m256i b1,
+        int32_t *out, int32_t k, int32_t left, int32_t NP)
+{
+    __m256i acc[IM_NP][2];
+    PRAGMA_UNROLL
+    for (int32_t p = 0; p < NP; p++) {
+        acc[p][0] = b0;
+        acc[p][1] = b1;
+    }
+    for (int32_t q = 0; q < pairs; q++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(w + (size_t)q * 32));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + (size_t)q * 32 + 16));
+        PRAGMA_UNROLL
+        for (int32_t p = 0; p < NP; p++) {
+            int32_t v;
+            memcpy(&v, x + (size_t)p * len16 + 2 * q, 4);
+            __m256i a = _mm256_set1_epi32(v);
+            acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(a, w0));
+            acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(a, w1));
+        }
+    }
+    PRAGMA_UNROLL
+    for (int32_t p = 0; p < NP; p++) {
+        int32_t *o = out + (size_t)p * k;
+        if (left >= 16) {
+            _mm256_storeu_si256((__m256i *)(void *)o, acc[p][0]);
+            _mm256_storeu_si256((__m256i *)(void *)(o + 8), acc[p][1]);
+        } else {
+            int32_t tmp[16];
+            _mm256_storeu_si256((__m256i *)(void *)tmp, acc[p][0]);
+            _mm256_storeu_si256((__m256i *)(void *)(tmp + 8), acc[p][1]);
+            memcpy(o, tmp, (size_t)left * sizeof(int32_t));
+        }
+    }
+}
+
+/* The packed path of bpu_avx2_conv (see above); the caller checked kw * c <= IM_SEG_MAX,
+ * kh * rs <= IM_LEN_MAX - IM_SEG_MAX (so a row of x, len16, fits IM_LEN_MAX) and
+ * k16 / 16 * pairs * 16 <= IM_W_MAX. */
+static void im_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
+                    const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
+{
+    int32_t c4 = (g->c + 3) / 4;
+    int32_t k16 = (g->k + BPU_WGT_KPACK - 1) / BPU_WGT_KPACK * BPU_WGT_KPACK;
+    int32_t seg = g->kw * g->c, rs = (seg + 1) / 2 * 2, pairs = g->kh * rs / 2;
+    int32_t len16 = ((g->kh - 1) * rs + (seg + 15) / 16 * 16 + 15) / 16 * 16;
+    /* readable bytes from src: the last pixel's channels and 3 more (bpu_conv_fn) */
+    size_t lim =
+        (size_t)(g->h - 1) * g->src_row + (size_t)(g->w - 1) * g->src_px + (size_t)g->c + 3;
+    int16_t w[IM_W_MAX * 2];
+    int16_t x[IM_PX * IM_LEN_MAX];
+    /* block kb / 16, pair q, channel kk: weights of values 2q and 2q + 1 (value v: kernel row
+     * v / rs, byte r = v % rs of it, tap r / c, channel r % c; zero for r >= kw * c) */
+    for (int32_t kb = 0; kb < k16; kb += 16)
+        for (int32_t q = 0; q < pairs; q++)
+            for (int32_t kk = 0; kk < 16; kk++)
+                for (int32_t e = 0; e < 2; e++) {
+                    int32_t v = 2 * q + e, r = v % rs, tap = v / rs * g->kw + r / g->c,
+                            ch = r % g->c;
+                    int8_t wv = 0;
+                    if (r < seg && kb + kk < g->k)
+                        wv = wgt[(((size_t)tap * c4 + ch / 4) * k16 + kb + kk) * 4 + ch % 4];
+                    w[(((size_t)kb / 16 * pairs + q) * 16 + kk) * 2 + e] = wv;
+                }
+    int32_t npix = (oy1 - oy0) * g->wo;
+    int32_t oy = oy0, ox = 0;
+    for (int32_t pix0 = 0; pix0 < npix; pix0 += IM_PX) {
+        int32_t n = npix - pix0 < IM_PX ? npix - pix0 : IM_PX;
+        im_pack(g, src, lim, oy, ox, n, rs, len16, x);
+        for (ox += n; ox >= g->wo; ox -= g->wo)
+            oy++;
+        for (int32_t kb = 0; kb < k16; kb += 16) {
+            int32_t bt[16] = {0};
+            int32_t left = g->k - kb;
+            memcpy(bt, bias + kb, (size_t)(left < 16 ? left : 16) * sizeof(int32_t));
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)bt);
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(bt + 8));
+            const int16_t *wb = w + (size_t)kb / 16 * pairs * 32;
+            int32_t *out = acc + (size_t)pix0 * g->k + kb;
+            int32_t i = 0;
+            for (; i + IM_NP <= n; i += IM_NP)
+                im_tile(x + (size_t)i * len16, len16, wb, pairs, b0, b1, out + (size_t)i * g->k,
+                        g->k, left, IM_NP);
+            for (; i < n; i++)
+                im_tile(x + (size_t)i * len16, len16, wb, pairs, b0, b1, out + (size_t)i * g->k,
+                        g->k, left, 1);
+        }
+    }
+}
+
 void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
                    const int32_t *bias, int32_t oy0, int32_t oy1, int32_t *acc)
 {
@@ -172,6 +366,13 @@ void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
     ptrdiff_t goff[GROUPS_MAX];
     int32_t taps = g->kh * g->kw, groups = taps * c4;
     int flat = c4 <= 2 && taps > 1 && groups <= GROUPS_MAX;
+    int32_t rs = (g->kw * g->c + 1) / 2 * 2; /* im_conv: values per kernel row */
+    if (((c4 <= 2 && taps > 1) || (taps == 1 && g->c <= IM_SEG_MAX)) &&
+        g->kw * g->c <= IM_SEG_MAX && g->kh * rs <= IM_LEN_MAX - IM_SEG_MAX &&
+        k16 / 16 * (g->kh * rs / 2) * 16 <= IM_W_MAX) {
+        im_conv(g, src, wgt, bias, oy0, oy1, acc);
+        return;
+    }
     for (int32_t grp = 0; flat && grp < groups; grp++) {
         int32_t tap = grp / c4;
         goff[grp] = (ptrdiff_t)(tap / g->kw) * g->dh * (ptrdiff_t)g->src_row +
@@ -206,15 +407,19 @@ void bpu_avx2_conv(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
          * 16 ymm registers and an accumulator spills (measured 20-25% slower on 1x1 layers) */
         int32_t np = t.goff ? PX_BLOCK : 2;
         for (; pix + np <= npix; pix += np) {
-            if (np == PX_BLOCK)
-                tile(&t, oy, ox, pix, PX_BLOCK);
+            if (np == PX_BLOCK && t.w16)
+                tile(&t, oy, ox, pix, PX_BLOCK, 1);
+            else if (np == PX_BLOCK)
+                tile(&t, oy, ox, pix, PX_BLOCK, 0);
+            else if (t.w16)
+                tile(&t, oy, ox, pix, 2, 1);
             else
-                tile(&t, oy, ox, pix, 2);
+                tile(&t, oy, ox, pix, 2, 0);
             for (ox += np; ox >= g->wo; ox -= g->wo)
                 oy++;
         }
         for (; pix < npix; pix++) {
-            tile(&t, oy, ox, pix, 1);
+            tile(&t, oy, ox, pix, 1, t.w16 != NULL);
             if (++ox == g->wo) {
                 ox = 0;
                 oy++;

@@ -84,11 +84,94 @@ typedef struct tile_ctx {
 
 #define GROUPS_MAX 512
 
+/* Loops over a micro-tile's pixels and vectors unrolled before the accumulator array is split
+ * into registers: one left rolled (e.g. the requantising store, large for the unroller's own
+ * limits) keeps the whole array in memory, and every vpdpbusd result is then stored too. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PRAGMA_UNROLL _Pragma("GCC unroll 8")
+#else
+#define PRAGMA_UNROLL
+#endif
+
 static inline int32_t load4(const int8_t *p)
 {
     int32_t v;
     memcpy(&v, p, 4);
     return v;
+}
+
+/* A micro-tile's accumulators out: requantised to int8 (fused) or stored as int32. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+tile_store(const tile_ctx *t, __m512i acc[PX_BLOCK][KV_BLOCK], int32_t pix, int32_t NP, int32_t NK)
+{
+    const bpu_conv_geom *g = t->g;
+    int32_t k = g->k;
+    if (t->o) {
+        const __m128i vlo = _mm_set1_epi8(t->o->lo), vhi = _mm_set1_epi8(t->o->hi);
+        PRAGMA_UNROLL
+        for (int32_t p = 0; p < NP; p++) {
+            int32_t q = pix + p;
+            int8_t *d = t->o->dst + (size_t)(q / g->wo) * t->o->dst_row +
+                        (size_t)(q % g->wo) * t->o->dst_px + (size_t)t->kv0 * 16;
+            PRAGMA_UNROLL
+            for (int32_t j = 0; j < NK; j++) {
+                int32_t left = k - (t->kv0 + j) * 16;
+                __m128i v = rq16(acc[p][j], &t->rq[j], vlo, vhi);
+                if (left >= 16)
+                    _mm_storeu_si128((__m128i *)(void *)(d + 16 * j), v);
+                else
+                    _mm_mask_storeu_epi8(d + 16 * j, (__mmask16)((1u << left) - 1u), v);
+            }
+        }
+        return;
+    }
+    PRAGMA_UNROLL
+    for (int32_t p = 0; p < NP; p++) {
+        int32_t *out = t->acc + (size_t)(pix + p) * k + (size_t)t->kv0 * 16;
+        PRAGMA_UNROLL
+        for (int32_t j = 0; j < NK; j++) {
+            int32_t left = k - (t->kv0 + j) * 16;
+            if (left >= 16) /* masked stores are slow on some cores: only for the tail */
+                _mm512_storeu_si512(out + 16 * j, acc[p][j]);
+            else
+                _mm512_mask_storeu_epi32(out + 16 * j, (__mmask16)((1u << left) - 1u), acc[p][j]);
+        }
+    }
+}
+
+/* The flat group loop of a micro-tile whose windows all lie inside the map, few input channels
+ * (goff): its own accumulators and store, so the compiler keeps them in registers through the
+ * loop (shared with the per-tap path they were copied between registers every iteration). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+tile_flat(const tile_ctx *t, const int8_t *px0, size_t step, int32_t pix, int32_t NP, int32_t NK)
+{
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    __m512i acc[PX_BLOCK][KV_BLOCK];
+    for (int32_t j = 0; j < NK; j++) {
+        __m512i c = _mm512_loadu_si512(t->corr + 16 * j);
+        for (int32_t p = 0; p < NP; p++)
+            acc[p][j] = c;
+    }
+    const int8_t *wt = t->wgt + (size_t)t->kv0 * 16 * 4;
+    for (int32_t grp = 0; grp < t->groups; grp++) {
+        const int8_t *x = px0 + t->goff[grp];
+        __m512i w[KV_BLOCK];
+        for (int32_t j = 0; j < NK; j++)
+            w[j] = _mm512_loadu_si512(wt + (size_t)j * 64);
+        for (int32_t p = 0; p < NP; p++) {
+            __m512i a = _mm512_xor_si512(_mm512_set1_epi32(load4(x + (size_t)p * step)), flip);
+            for (int32_t j = 0; j < NK; j++)
+                acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], a, w[j]);
+        }
+        wt += (size_t)t->k16 * 4;
+    }
+    tile_store(t, acc, pix, NP, NK);
 }
 
 /* One micro-tile: NP consecutive output pixels of the band (flat index pix = (oy - oy0) * wo + ox,
@@ -124,23 +207,9 @@ tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP, int32_t
     size_t step = (size_t)g->sw * g->src_px;
     if (inside && t->goff) {
         /* one flat loop over the window's groups: no per-tap pointer set-up */
-        const int8_t *px[PX_BLOCK];
-        for (int32_t p = 0; p < NP; p++)
-            px[p] = t->src + (size_t)iy0[0] * g->src_row + (size_t)ix0[0] * g->src_px + p * step;
-        const int8_t *wt = t->wgt + (size_t)t->kv0 * 16 * 4;
-        for (int32_t grp = 0; grp < t->groups; grp++) {
-            ptrdiff_t o = t->goff[grp];
-            __m512i w[KV_BLOCK];
-            for (int32_t j = 0; j < NK; j++)
-                w[j] = _mm512_loadu_si512(wt + (size_t)j * 64);
-            for (int32_t p = 0; p < NP; p++) {
-                __m512i a = _mm512_xor_si512(_mm512_set1_epi32(load4(px[p] + o)), flip);
-                for (int32_t j = 0; j < NK; j++)
-                    acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], a, w[j]);
-            }
-            wt += (size_t)t->k16 * 4;
-        }
-        goto store;
+        tile_flat(t, t->src + (size_t)iy0[0] * g->src_row + (size_t)ix0[0] * g->src_px, step, pix,
+                  NP, NK);
+        return;
     }
     for (int32_t ky = 0; ky < g->kh; ky++) {
         for (int32_t kx = 0; kx < g->kw; kx++) {
@@ -173,35 +242,7 @@ tile(const tile_ctx *t, int32_t oy, int32_t ox, int32_t pix, int32_t NP, int32_t
             }
         }
     }
-store:;
-    int32_t k = g->k;
-    if (t->o) {
-        const __m128i vlo = _mm_set1_epi8(t->o->lo), vhi = _mm_set1_epi8(t->o->hi);
-        for (int32_t p = 0; p < NP; p++) {
-            int32_t q = pix + p;
-            int8_t *d = t->o->dst + (size_t)(q / g->wo) * t->o->dst_row +
-                        (size_t)(q % g->wo) * t->o->dst_px + (size_t)t->kv0 * 16;
-            for (int32_t j = 0; j < NK; j++) {
-                int32_t left = k - (t->kv0 + j) * 16;
-                __m128i v = rq16(acc[p][j], &t->rq[j], vlo, vhi);
-                if (left >= 16)
-                    _mm_storeu_si128((__m128i *)(void *)(d + 16 * j), v);
-                else
-                    _mm_mask_storeu_epi8(d + 16 * j, (__mmask16)((1u << left) - 1u), v);
-            }
-        }
-        return;
-    }
-    for (int32_t p = 0; p < NP; p++) {
-        int32_t *out = t->acc + (size_t)(pix + p) * k + (size_t)t->kv0 * 16;
-        for (int32_t j = 0; j < NK; j++) {
-            int32_t left = k - (t->kv0 + j) * 16;
-            if (left >= 16) /* masked stores are slow on some cores: only for the tail */
-                _mm512_storeu_si512(out + 16 * j, acc[p][j]);
-            else
-                _mm512_mask_storeu_epi32(out + 16 * j, (__mmask16)((1u << left) - 1u), acc[p][j]);
-        }
-    }
+    tile_store(t, acc, pix, NP, NK);
 }
 
 #define TILE_NK(np)                                                                                \
