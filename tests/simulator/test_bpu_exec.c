@@ -377,6 +377,17 @@ static void check_conv_any(const fixture *f, const conv_t *t, const char *varian
             }
 }
 
+/* Run t's CONV (exec: bpu_sim_exec, else bpu_sim_run) and check it against the scalar model. */
+static void run_check_conv(fixture *f, const conv_t *t, int exec, const char *variant)
+{
+    bpu_error err = {0, ""};
+    bpu_status st = run1_how(f, &t->in, exec, NULL, &err);
+    if (st != BPU_OK)
+        print_error("%s: %s\n", variant, err.msg);
+    assert_int_equal(st, BPU_OK);
+    check_conv_any(f, t, variant);
+}
+
 static void test_conv(void **state)
 {
     fixture *f = *state;
@@ -481,12 +492,7 @@ static void conv_pad_body(fixture *f, const char *variant)
         if ((fl & BPU_CONV_ACC_IN) && (fl & BPU_CONV_ACC_OUT))
             c->param = 0;
         for (int exec = 0; exec < 2; exec++) {
-            bpu_error err = {0, ""};
-            bpu_status st = run1_how(f, &t.in, exec, NULL, &err);
-            if (st != BPU_OK)
-                print_error("%s: %s\n", variant, err.msg);
-            assert_int_equal(st, BPU_OK);
-            check_conv_any(f, &t, variant);
+            run_check_conv(f, &t, exec, variant);
         }
         free(t.w);
     }
@@ -540,12 +546,7 @@ static void conv_pad_bands_body(fixture *f, const char *variant)
                 wr32(rec, rng_range(&f->r, -5000, 5000));
                 put_rq(rec + 4, 0x40000000 + (rng_u32(&f->r) & 0x3FFFFFFF), 14);
             }
-            bpu_error err = {0, ""};
-            bpu_status st = run1_how(f, &t.in, exec, NULL, &err);
-            if (st != BPU_OK)
-                print_error("%s: %s\n", variant, err.msg);
-            assert_int_equal(st, BPU_OK);
-            check_conv_any(f, &t, variant);
+            run_check_conv(f, &t, exec, variant);
             free(t.w);
         }
     }
