@@ -98,7 +98,7 @@ static hbg_status describe_scales(const hbg_graph *g, int t, hbc_cm_tensor *d)
             one = hbg_attr_float(p, "scale", 0.0f);
         else {
             one = hbg_attr_float(p, "output_scale", 0.0f);
-            d->zero_point = (int8_t)hbg_attr_int(p, "output_zero_point", 0);
+            d->zero_point = (int8_t)hbc_quant_zero_point(g, t);
         }
         if (one > 0.0f)
             f = &one, n = 1;

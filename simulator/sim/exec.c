@@ -543,14 +543,18 @@ void bpu_sim_set_profile(bpu_sim *s, bpu_host_profile *prof)
     s->prof = prof;
 }
 
-/* Grow the padded-copy scratch to what the program needs, only when it needs more than any
- * program run before (so repeated runs never allocate). */
+/* Grow the padded-copy scratch to what the program needs with this simulator's kernels (CONV
+ * kinds they pad natively need none), only when it needs more than any program run before (so
+ * repeated runs never allocate). */
 static bpu_status grow_pad_scratch(bpu_sim *s, const bpu_program *p, const char *who,
                                    bpu_error *err)
 {
-    if (p->conv_pad_bytes <= s->pad_cap)
+    size_t need = s->k->native_pad & BPU_KPAD_CONV ? 0 : p->conv_pad_bytes[0];
+    if (!(s->k->native_pad & BPU_KPAD_DWCONV) && p->conv_pad_bytes[1] > need)
+        need = p->conv_pad_bytes[1];
+    if (need <= s->pad_cap)
         return BPU_OK;
-    size_t bytes = (p->conv_pad_bytes + 63u) / 64u * 64u; /* a multiple of aligned_alloc's 64 */
+    size_t bytes = (need + 63u) / 64u * 64u; /* a multiple of aligned_alloc's 64 */
     free(s->pad_buf);
     s->pad_cap = 0;
     s->pad_buf = aligned_alloc(64, bytes);

@@ -84,7 +84,8 @@ bpu_status bpu_program_load(const uint8_t *bytes, size_t len, bpu_march_id march
             goto fail;
         sram_peak = end > sram_peak ? end : sram_peak;
         size_t pad_bytes = bpu_conv_pad_scratch(&p->insns[i], NULL);
-        p->conv_pad_bytes = pad_bytes > p->conv_pad_bytes ? pad_bytes : p->conv_pad_bytes;
+        size_t *need = &p->conv_pad_bytes[(p->insns[i].flags & BPU_CONV_DEPTHWISE) != 0];
+        *need = pad_bytes > *need ? pad_bytes : *need;
         int is_end = p->insns[i].opcode == BPU_OP_END;
         if (is_end != (i + 1 == p->n)) {
             snprintf(msg, sizeof(msg), "insn %zu (%s): field opcode: %s", i,

@@ -34,9 +34,10 @@ struct bpu_program {
      * static, as every timing is a pure function of the fields, so bpu_sim_exec can replay it
      * without the scheduler and produce the data effects of bpu_sim_run exactly. */
     uint32_t *order;
-    /* The largest CONV padded-copy scratch any instruction needs (bpu_conv_pad_scratch), bytes; 0
-     * when no CONV pads with a nonzero value. A simulator grows its scratch to it before a run. */
-    size_t conv_pad_bytes;
+    /* The largest CONV padded-copy scratch any instruction needs (bpu_conv_pad_scratch), bytes,
+     * for NORMAL [0] and DEPTHWISE [1] CONVs; 0 when none pads with a nonzero value. A simulator
+     * grows its scratch before a run to the largest of those its kernels do not pad natively. */
+    size_t conv_pad_bytes[2];
 };
 
 /* Called for each instruction in a token-consistent issue order (NULL: estimate only). */
