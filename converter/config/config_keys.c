@@ -83,6 +83,7 @@ static const char *const optimizations[] = {
     [HBC_OPT_SET_MODEL_OUTPUT_INT8] = "set_model_output_int8",
     [HBC_OPT_SET_MODEL_OUTPUT_INT16] = "set_model_output_int16",
     [HBC_OPT_BIAS_CORRECTION] = "bias_correction",
+    [HBC_OPT_CHANNEL_EQUALIZATION] = "channel_equalization",
 };
 static const char *const debug_modes[] = {
     [HBC_DEBUG_NONE] = NULL, [HBC_DEBUG_DUMP_CALIBRATION_DATA] = "dump_calibration_data"};

@@ -113,6 +113,35 @@ static int options_of(const hbc_cfg *cfg, hbc_calib_options *o, const hbc_logger
     return 0;
 }
 
+/* optimization channel_equalization: hbc_calib_equalize on the calibration samples, factors up
+ * to MAPPER_EQ_MAX_SCALE (docs/calibration.md). Not with load (the QAT thresholds belong to the
+ * unscaled tensors) nor skip (random data says nothing about the channels): a WARNING says so.
+ * Returns 0 or -1 after an ERROR. */
+#define MAPPER_EQ_MAX_SCALE 4.0
+static int equalize(const hbc_cfg *cfg, hbg_graph *g, const hbc_calset *cs,
+                    const float *const *const *samples, hbc_calib_method m, const hbc_logger *lg)
+{
+    char err[1024];
+    int asked = 0, n = 0;
+    for (int i = 0; i < cfg->optimization.n; i++)
+        asked |= cfg->optimization.v[i] == HBC_OPT_CHANNEL_EQUALIZATION;
+    if (!asked)
+        return 0;
+    if (m == HBC_CALIB_LOAD || m == HBC_CALIB_SKIP || cs->n_samples <= 0) {
+        HBC_LOGW(lg,
+                 "%s: optimization channel_equalization needs calibration data; not done with "
+                 "calibration_type %s",
+                 cfg->path, hbc_calib_method_name(m));
+        return 0;
+    }
+    if (hbc_calib_equalize(g, cs->n_samples, samples, MAPPER_EQ_MAX_SCALE, lg, &n, err,
+                           sizeof err) != HBG_OK) {
+        HBC_LOGE(lg, "channel_equalization failed: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_calib_table *tab,
                      const hbc_logger *lg)
 {
@@ -135,6 +164,8 @@ int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_c
     }
     for (int s = 0; s < cs->n_samples; s++)
         samples[s] = (const float *const *)&cs->data[(size_t)s * (size_t)cs->n_inputs];
+    if (equalize(cfg, g, cs, samples, opt.method, lg) != 0)
+        goto out;
     HBC_LOGI(lg, "Run calibration model with %s method.", hbc_calib_method_name(opt.method));
     if (hbc_calibrate(g, cs->n_samples, samples, &opt, lg, tab, err, sizeof err) != HBG_OK) {
         HBC_LOGE(lg, "calibration failed: %s", err);

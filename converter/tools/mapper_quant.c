@@ -21,8 +21,9 @@
 #include "mapper_stages.h"
 
 /* optimization tokens: set_model_output_int8 asks for int8 model outputs, bias_correction for
- * the refinement of weights and biases on the calibration data; int16 outputs do not exist in
- * our integer operators. Returns 0 or -1 after an ERROR. */
+ * the refinement of weights and biases on the calibration data; channel_equalization was done
+ * before calibration (mapper_calib.c); int16 outputs do not exist in our integer operators.
+ * Returns 0 or -1 after an ERROR. */
 static int optimization_of(const hbc_cfg *cfg, int *out_int8, int *refine, const hbc_logger *lg)
 {
     *out_int8 = *refine = 0;
@@ -35,6 +36,8 @@ static int optimization_of(const hbc_cfg *cfg, int *out_int8, int *refine, const
             *refine = 1;
             continue;
         }
+        if (cfg->optimization.v[i] == HBC_OPT_CHANNEL_EQUALIZATION)
+            continue;
         HBC_LOGE(lg,
                  "%s: calibration_parameters.optimization %s is not supported (no int16 "
                  "operators); remove it",

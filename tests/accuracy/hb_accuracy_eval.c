@@ -34,6 +34,9 @@
  *   --bias-passes N bias correction with N passes (1 .. 16)
  *   --round-weights re-round the int8 weights to least mean square output error on the
  *                  calibration samples (hbc_quant_round_weights), before any bias correction
+ *   --equalize F   channel equalisation (hbc_calib_equalize, factors up to F >= 1) on the
+ *                  calibration samples before every method; the float reference is the model
+ *                  before it (docs/calibration.md)
  *   --nodes        print the per-tensor cosine on the first evaluation sample (diagnosis)
  *   -v             calibration progress (INFO) on stderr
  * Output: Markdown tables on stdout. Exit status 0, 1 (a failure or a threshold missed, the
@@ -107,6 +110,7 @@ typedef struct opts {
     int signed_acts; /* --signed-acts: hbc_quant_opts.signed_only */
     int bias_passes; /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
     int round_w;     /* --round-weights: hbc_quant_round_weights */
+    double equalize; /* --equalize F: hbc_calib_equalize with max_scale F; 0: off */
 } opts;
 
 /* The samples: n_cal calibration and n_eval evaluation inputs of numel floats each (the model's
@@ -150,7 +154,7 @@ static int usage(void)
             "          | --fmnist-npy CALIB.npy TEST.npy LABELS.npy)\n"
             "options: --method M (default mix kl max pct skip load), --min-cos X, --max-drop P,\n"
             "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --signed-acts,\n"
-            "         --round-weights,\n"
+            "         --round-weights, --equalize F,\n"
             "         --bias-corr, --bias-passes N, --nodes, -v\n");
     return 2;
 }
@@ -227,7 +231,10 @@ static int parse(int argc, char **argv, opts *o)
             o->bpu_tail = 1;
         else if (!strcmp(a, "--round-weights"))
             o->round_w = 1;
-        else if (!strcmp(a, "--bias-corr"))
+        else if (!strcmp(a, "--equalize") && more >= 1) {
+            if (!((o->equalize = num(argv[++i])) >= 1 && o->equalize <= 1e6))
+                return bad_number(a, argv[i]);
+        } else if (!strcmp(a, "--bias-corr"))
             o->bias_passes = o->bias_passes ? o->bias_passes : 1;
         else if (!strcmp(a, "--bias-passes") && more >= 1) {
             double v = num(argv[++i]);
@@ -863,6 +870,27 @@ int main(int argc, char **argv)
     const double acc_f = d.labels ? 100.0 * float_ok / d.n_eval : 0;
     printf("Model %s: %d nodes after hbc_optimize, %d output(s).\n", base_name(o.model), g->n_nodes,
            g->n_outputs);
+    if (o.equalize > 0) {
+        /* once for every method: the reference above is the unedited float model */
+        const float **rows = malloc((size_t)d.n_cal * sizeof *rows);
+        const float *const **smp = malloc((size_t)d.n_cal * sizeof *smp);
+        int n_eq = 0;
+        for (int s = 0; rows && smp && s < d.n_cal; s++) {
+            rows[s] = d.cal + (size_t)s * d.numel;
+            smp[s] = &rows[s];
+        }
+        st = rows && smp
+                 ? hbc_calib_equalize(g, d.n_cal, smp, o.equalize, &lg, &n_eq, err, sizeof err)
+                 : HBG_E_NOMEM;
+        free(rows);
+        free(smp);
+        if (st != HBG_OK) {
+            fprintf(stderr, "hb_accuracy_eval: channel equalisation: %s\n", err);
+            goto out;
+        }
+        printf("\nChannel equalisation (hbc_calib_equalize, factors up to %g): %d tensor(s).\n",
+               o.equalize, n_eq);
+    }
     for (int i = 0; i < o.n_methods; i++) {
         if (!(res[i].cos = malloc((size_t)d.n_eval * g->n_outputs * sizeof(double))) ||
             run_method(g, &k_methods[o.methods[i]], &d, ref, &o, i == 0, &res[i]) != 0)

@@ -7,6 +7,8 @@
 #     performance files of every BPU subgraph, print both tables and the compiler's estimate, and
 #     reach an output cosine >= --min-cos on the first calibration sample (read from the JSON and
 #     checked against the console table);
+#     with optimization channel_equalization in the template, at least one tensor must have
+#     been equalised (console);
 #  2. every artifact runs in hb_onnx_run (it loads), and hb_mapper infer on it gives bit-identical
 #     outputs for the same input (a raw uint8 file of hb_eval_preprocess -m INFER_KIND, fed to
 #     hb_onnx_run as a uint8 .npy with --input-offset 128, i.e. value - 128);
@@ -107,6 +109,10 @@ fi
 wd=good/model_output
 [ -s "$wd/$prefix.bin" ] || fail "$wd/$prefix.bin was not written"
 dumped=''
+if grep -q "optimization: 'channel_equalization'" good/config.yaml; then
+  grep -Eq "INFO channel equalisation: [1-9][0-9]* of [0-9]+ Conv -> depthwise Conv tensors" \
+    good/console.txt || fail "optimization channel_equalization: no tensor equalised"
+fi
 if grep -q "debug_mode: 'dump_calibration_data'" good/config.yaml; then
   # one .npy per sample; the first one is what hb_mapper infer makes of the first calibration file
   nsamp=$(sed -n 's/.*There are \([0-9]*\) samples in the data set.*/\1/p' good/console.txt)

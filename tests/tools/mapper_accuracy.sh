@@ -8,7 +8,9 @@
 # every output. Prints the makertbin time and the least cosine per output. Not part of CI; run by
 # hand:
 #   tests/tools/mapper_accuracy.sh BUILD_DIR [WORK_DIR]
-# HB_PHOTOS: the photo folder (default ../shared/data/photos beside the repository). Needs a
+# HB_PHOTOS: the photo folder (default ../shared/data/photos beside the repository);
+# HB_OPTIMIZATION: calibration_parameters.optimization tokens to add (e.g. channel_equalization,
+# bias_correction); none by default. Needs a
 # Release build with hb_mapper, hb_eval_preprocess and hb_npy_compare.
 set -euo pipefail
 export LC_ALL=C
@@ -45,6 +47,7 @@ calibration_parameters:
   cal_data_dir: './cal_$1'
   cal_data_type: 'uint8'
   calibration_type: 'default'
+${HB_OPTIMIZATION:+  optimization: '$HB_OPTIMIZATION'}
 compiler_parameters:
   compile_mode: 'latency'
   optimize_level: 'O3'

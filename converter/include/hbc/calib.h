@@ -79,6 +79,21 @@ hbg_status hbc_calibrate(hbg_graph *g, int n_samples, const float *const *const 
                          const hbc_calib_options *opt, const hbc_logger *lg, hbc_calib_table *out,
                          char *err, size_t errlen);
 
+/* Channel equalisation (converter/calib/calib_equalize.c, docs/calibration.md): for every tensor
+ * X written by a Conv (directly or through its fused Relu), not a graph output, and read only as
+ * the data input of depthwise Convs (group = channels, one weight row per channel), with private
+ * constant weights and bias: runs the float executor over the samples, takes each channel's max
+ * |x| m_c and the tensor's M = max m_c, and multiplies channel c by f_c = min(M / m_c, max_scale)
+ * (1 for channels never non-zero): the producer's weight row and bias of channel c by f_c, each
+ * reader's weight row c by 1 / f_c. The float outputs are unchanged (to float rounding) and every
+ * weight keeps its per-channel int8 rounding; X's channels then fill the int8 range alike. Edits
+ * g's constants in place; call it before hbc_calibrate. *n_equalized (may be NULL) receives the
+ * number of tensors with at least one channel scaled. max_scale >= 1; errors (NaN/Inf, executor
+ * failures) go to err naming the tensor. */
+hbg_status hbc_calib_equalize(hbg_graph *g, int n_samples, const float *const *const *samples,
+                              double max_scale, const hbc_logger *lg, int *n_equalized, char *err,
+                              size_t errlen);
+
 /* The int8 scale of one output channel of n float weights: absmax / 127, except when every value
  * lies on a grid absmax / k (k < 127, within 1e-4 of a step): then absmax / (k * floor(127 / k)),
  * which represents each weight exactly (weights of models exported after quantisation-aware

@@ -184,7 +184,8 @@ typedef enum hbc_node_type {
 typedef enum hbc_optimization {
     HBC_OPT_SET_MODEL_OUTPUT_INT8,
     HBC_OPT_SET_MODEL_OUTPUT_INT16,
-    HBC_OPT_BIAS_CORRECTION /* refine weights and biases on the calibration data */
+    HBC_OPT_BIAS_CORRECTION,     /* refine weights and biases on the calibration data */
+    HBC_OPT_CHANNEL_EQUALIZATION /* ours: hbc_calib_equalize before calibration */
 } hbc_optimization;
 typedef enum hbc_debug_mode { HBC_DEBUG_NONE, HBC_DEBUG_DUMP_CALIBRATION_DATA } hbc_debug_mode;
 typedef enum hbc_node_on { HBC_ON_NONE, HBC_ON_BPU, HBC_ON_CPU } hbc_node_on;

@@ -1,6 +1,7 @@
 /* Calibration methods (converter/calib): KL against numpy golden cuts, percentile ranks, max,
  * shape-op unification, zero-range fallback, NaN errors, option checks, order invariance, the
- * QDQ graph, QuantizeLinear/DequantizeLinear rounding, and load from a torch QAT export. */
+ * QDQ graph, QuantizeLinear/DequantizeLinear rounding, load from a torch QAT export, and channel
+ * equalisation (hand-derived factors). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -679,6 +680,142 @@ static void test_load_refusals(void **state)
     hbg_graph_free(g);
 }
 
+/* ---- channel equalisation ------------------------------------------------------------------ */
+
+static void add_const(hbg_graph *g, const char *name, int rank, const int64_t *dims, const float *v,
+                      size_t n)
+{
+    int idx = hbg_graph_tensor(g, name);
+    assert_true(idx >= 0);
+    assert_int_equal(hbg_graph_set_const(g, idx, HBG_DT_F32, rank, dims, v, n * sizeof(float)),
+                     HBG_OK);
+}
+
+static void add_conv(hbg_graph *g, const char *in, const char *w, const char *b, const char *out,
+                     int64_t group)
+{
+    const char *ins[3] = {in, w, b}, *outs[1] = {out};
+    hbg_node *n = NULL;
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", out, 3, ins, 1, outs, &n), HBG_OK);
+    hbg_attr *a = hbg_node_add_attr(n, "group", HBG_ATTR_INT);
+    assert_non_null(a);
+    a->i = group;
+}
+
+/* x [1,2,2,2] -> Conv 1x1 (2 -> 4, weights wp, bias bp) -> act ("Relu" or "Clip") -> r -> depthwise
+ * 1x1 Conv (4 channels, weights 1, 2, 3, 4, bias 0.5) -> y (output); r is a graph output too when
+ * r_out. Input channel 0 is the sample, channel 1 is 7 everywhere (its weights are 0). */
+static hbg_graph *eq_graph(const char *act, int r_out)
+{
+    static const float wp[8] = {4, 0, 1, 0, 0.25f, 0, 0, 0};
+    static const float bp[4] = {0, 0.5f, 0, -1};
+    static const float wd[4] = {1, 2, 3, 4}, bd[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    static const float lo = 0.0f, hi = 100.0f;
+    const int64_t dwp[4] = {4, 2, 1, 1}, dwd[4] = {4, 1, 1, 1}, d4[1] = {4},
+                  x_dims[4] = {1, 2, 2, 2};
+    hbg_graph *g = hbg_graph_create();
+    assert_int_equal(hbg_graph_add_opset(g, "", 13), HBG_OK);
+    int x = hbg_graph_tensor(g, "x");
+    assert_int_equal(hbg_tensor_set_shape(g->tensors[x], HBG_DT_F32, 4, x_dims), HBG_OK);
+    assert_int_equal(hbg_graph_add_input(g, x), HBG_OK);
+    add_const(g, "wp", 4, dwp, wp, 8);
+    add_const(g, "bp", 1, d4, bp, 4);
+    add_const(g, "wd", 4, dwd, wd, 4);
+    add_const(g, "bd", 1, d4, bd, 4);
+    add_conv(g, "x", "wp", "bp", "c", 1);
+    if (!strcmp(act, "Clip")) {
+        const int64_t d0[1] = {0};
+        add_const(g, "lo", 0, d0, &lo, 1);
+        add_const(g, "hi", 0, d0, &hi, 1);
+        const char *ins[3] = {"c", "lo", "hi"}, *outs[1] = {"r"};
+        assert_int_equal(hbg_graph_add_node(g, "Clip", "", "r", 3, ins, 1, outs, NULL), HBG_OK);
+    } else
+        add_node(g, act, "c", NULL, "r");
+    add_conv(g, "r", "wd", "bd", "y", 4);
+    add_output(g, "y");
+    if (r_out)
+        add_output(g, "r");
+    assert_int_equal(hbg_graph_validate(g, 1), HBG_OK);
+    return g;
+}
+
+/* y of eq_graph for each sample (4 * 4 floats per sample). */
+static void eq_run(hbg_graph *g, int n, const float *const *const *s, float *y)
+{
+    hbg_exec *ex = NULL;
+    assert_int_equal(hbg_exec_create(g, &ex), HBG_OK);
+    for (int k = 0; k < n; k++) {
+        memcpy(g->tensors[g->inputs[0]]->data, s[k][0], 8 * sizeof(float));
+        assert_int_equal(hbg_exec_run(ex), HBG_OK);
+        memcpy(y + 16 * k, g->tensors[g->outputs[0]]->data, 16 * sizeof(float));
+    }
+    hbg_exec_free(ex);
+}
+
+static const float *eq_const(const hbg_graph *g, const char *name)
+{
+    return g->tensors[hbg_graph_find_tensor(g, name)]->data;
+}
+
+static void test_equalize(void **state)
+{
+    (void)state;
+    /* channel 0 of x over the two samples reaches 1 (and -1); channel 1 is 7 (weights 0) */
+    const float s0[8] = {1, 0.5f, 0, -1, 7, 7, 7, 7}, s1[8] = {0.25f, 0, 0, 0, 7, 7, 7, 7};
+    const float *r0[1] = {s0}, *r1[1] = {s1};
+    const float *const *samples[2] = {r0, r1};
+    float before[32], after[32];
+    char err[512];
+    log_cap cap = {0};
+    hbc_logger lg = {cap_fn, &cap, HBC_LOG_DEBUG};
+    int n = -1;
+    hbg_graph *g = eq_graph("Relu", 0);
+    eq_run(g, 2, samples, before);
+    assert_int_equal(hbc_calib_equalize(g, 2, samples, 4.0, &lg, &n, err, sizeof err), HBG_OK);
+    assert_int_equal(n, 1);
+    /* Relu output maxima per channel: 4 (4 * 1), 1.5 (1 + 0.5), 0.25 (0.25 * 1), 0 (dead: -1
+     * bias). M = 4: factors 1, 4 / 1.5, 16 capped at 4, 1 (never non-zero). */
+    const float *wp = eq_const(g, "wp"), *bp = eq_const(g, "bp"), *wd = eq_const(g, "wd");
+    const double f1 = 4.0 / 1.5;
+    assert_true(wp[0] == 4.0f && wp[1] == 0.0f && bp[0] == 0.0f && wd[0] == 1.0f);
+    assert_float_equal(wp[2], f1, 1e-6);
+    assert_float_equal(bp[1], 0.5 * f1, 1e-6);
+    assert_float_equal(wd[1], 2.0 / f1, 1e-6);
+    assert_float_equal(wp[4], 1.0, 1e-7);
+    assert_float_equal(wd[2], 0.75, 1e-7);
+    assert_true(wp[6] == 0.0f && bp[3] == -1.0f && wd[3] == 4.0f);
+    /* the model computes the same function */
+    eq_run(g, 2, samples, after);
+    for (int i = 0; i < 32; i++)
+        assert_float_equal(after[i], before[i], 1e-5 * (1.0 + fabs(before[i])));
+    assert_non_null(strstr(cap.info_last, "1 of 1"));
+    hbg_graph_free(g);
+
+    /* not equalised: Clip (its bounds do not commute with a factor), r read as a graph output,
+     * a factor below 1 (refused) */
+    g = eq_graph("Clip", 0);
+    assert_int_equal(hbc_calib_equalize(g, 2, samples, 4.0, &lg, &n, err, sizeof err), HBG_OK);
+    assert_int_equal(n, 0);
+    assert_true(eq_const(g, "wp")[2] == 1.0f);
+    hbg_graph_free(g);
+    g = eq_graph("Relu", 1);
+    assert_int_equal(hbc_calib_equalize(g, 2, samples, 4.0, &lg, &n, err, sizeof err), HBG_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(hbc_calib_equalize(g, 2, samples, 0.5, &lg, &n, err, sizeof err),
+                     HBG_E_INVALID);
+    assert_non_null(strstr(err, "factor"));
+    hbg_graph_free(g);
+
+    /* NaN in the equalised tensor names it */
+    const float bad[8] = {NAN, 0, 0, 0, 7, 7, 7, 7};
+    const float *rb[1] = {bad};
+    const float *const *sb[1] = {rb};
+    g = eq_graph("Relu", 0);
+    assert_int_equal(hbc_calib_equalize(g, 1, sb, 4.0, &lg, &n, err, sizeof err), HBG_E_INVALID);
+    assert_non_null(strstr(err, "'r'"));
+    hbg_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -689,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_qdq_ops_rounding), cmocka_unit_test(test_order_invariance),
         cmocka_unit_test(test_qdq_graph),        cmocka_unit_test(test_load_qat),
         cmocka_unit_test(test_load_refusals),    cmocka_unit_test(test_image_input_threshold),
+        cmocka_unit_test(test_equalize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,7 @@ static const char full_yaml[] =
     "  calibration_type: max\n"
     "  max_percentile: 0.99995\n"
     "  run_on_cpu: 'softmax'\n"
-    "  optimization: 'set_model_output_int8;bias_correction'\n"
+    "  optimization: 'set_model_output_int8;bias_correction;channel_equalization'\n"
     "compiler_parameters:\n"
     "  compile_mode: bandwidth\n"
     "  debug: yes\n"
@@ -158,9 +158,10 @@ static void test_full(void **state)
     assert_int_equal(cfg->per_channel, 0);
     assert_int_equal(cfg->run_on_cpu.n, 1);
     assert_int_equal(cfg->run_on_bpu.n, 0);
-    assert_int_equal(cfg->optimization.n, 2);
+    assert_int_equal(cfg->optimization.n, 3);
     assert_int_equal(cfg->optimization.v[0], HBC_OPT_SET_MODEL_OUTPUT_INT8);
     assert_int_equal(cfg->optimization.v[1], HBC_OPT_BIAS_CORRECTION);
+    assert_int_equal(cfg->optimization.v[2], HBC_OPT_CHANNEL_EQUALIZATION);
 
     assert_int_equal(cfg->compile_mode, HBC_COMPILE_BANDWIDTH);
     assert_int_equal(cfg->debug, 1);
