@@ -8,7 +8,8 @@
  * at most BAND_ELEMS int32 accumulators, requantised right after each band), so the accumulators
  * stay in cache as they do in the simulator. "x/ref" is the variant's conv speed over ref's. Then
  * the vector kernels (LUT, RESIZE, REQUANT, EWISE MUL, POOL AVG) of every variant on a 56x56x128
- * tile.
+ * tile. After the shapes, per variant: the whole network's conv layers (each shape weighted by how
+ * many layers have it) and its depthwise layers alone, as summed MACs over summed kernel time.
  *   bench_bpu_conv [seconds per measurement, default 0.05] [only shapes whose name contains this]
  */
 #include <stdint.h>
@@ -25,19 +26,29 @@
 typedef struct shape {
     const char *name;
     int32_t h, c, k, kh, s, dwise;
+    int32_t count; /* layers of MobileNetV1-224 with this shape (for the whole-network line) */
 } shape;
 
 static const shape shapes[] = {
-    {"conv0 3x3s2 224x3->32", 224, 3, 32, 3, 2, 0}, {"dw 112x32 s1", 112, 32, 32, 3, 1, 1},
-    {"pw 112 32->64", 112, 32, 64, 1, 1, 0},        {"dw 112x64 s2", 112, 64, 64, 3, 2, 1},
-    {"pw 56 64->128", 56, 64, 128, 1, 1, 0},        {"dw 56x128 s1", 56, 128, 128, 3, 1, 1},
-    {"pw 56 128->128", 56, 128, 128, 1, 1, 0},      {"dw 56x128 s2", 56, 128, 128, 3, 2, 1},
-    {"pw 28 128->256", 28, 128, 256, 1, 1, 0},      {"dw 28x256 s1", 28, 256, 256, 3, 1, 1},
-    {"pw 28 256->256", 28, 256, 256, 1, 1, 0},      {"dw 28x256 s2", 28, 256, 256, 3, 2, 1},
-    {"pw 14 256->512", 14, 256, 512, 1, 1, 0},      {"dw 14x512 s1 (x5)", 14, 512, 512, 3, 1, 1},
-    {"pw 14 512->512 (x5)", 14, 512, 512, 1, 1, 0}, {"dw 14x512 s2", 14, 512, 512, 3, 2, 1},
-    {"pw 7 512->1024", 7, 512, 1024, 1, 1, 0},      {"dw 7x1024 s1", 7, 1024, 1024, 3, 1, 1},
-    {"pw 7 1024->1024", 7, 1024, 1024, 1, 1, 0},
+    {"conv0 3x3s2 224x3->32", 224, 3, 32, 3, 2, 0, 1},
+    {"dw 112x32 s1", 112, 32, 32, 3, 1, 1, 1},
+    {"pw 112 32->64", 112, 32, 64, 1, 1, 0, 1},
+    {"dw 112x64 s2", 112, 64, 64, 3, 2, 1, 1},
+    {"pw 56 64->128", 56, 64, 128, 1, 1, 0, 1},
+    {"dw 56x128 s1", 56, 128, 128, 3, 1, 1, 1},
+    {"pw 56 128->128", 56, 128, 128, 1, 1, 0, 1},
+    {"dw 56x128 s2", 56, 128, 128, 3, 2, 1, 1},
+    {"pw 28 128->256", 28, 128, 256, 1, 1, 0, 1},
+    {"dw 28x256 s1", 28, 256, 256, 3, 1, 1, 1},
+    {"pw 28 256->256", 28, 256, 256, 1, 1, 0, 1},
+    {"dw 28x256 s2", 28, 256, 256, 3, 2, 1, 1},
+    {"pw 14 256->512", 14, 256, 512, 1, 1, 0, 1},
+    {"dw 14x512 s1 (x5)", 14, 512, 512, 3, 1, 1, 5},
+    {"pw 14 512->512 (x5)", 14, 512, 512, 1, 1, 0, 5},
+    {"dw 14x512 s2", 14, 512, 512, 3, 2, 1, 1},
+    {"pw 7 512->1024", 7, 512, 1024, 1, 1, 0, 1},
+    {"dw 7x1024 s1", 7, 1024, 1024, 3, 1, 1, 1},
+    {"pw 7 1024->1024", 7, 1024, 1024, 1, 1, 0, 1},
 };
 
 #define NSHAPES    (sizeof(shapes) / sizeof(shapes[0]))
@@ -45,6 +56,7 @@ static const shape shapes[] = {
 
 typedef struct result {
     const char *shape, *variant;
+    int v, dwise, count;    /* bpu_isa, depthwise shape, MobileNetV1 layers of the shape */
     double conv, all, macs; /* MAC/s of the kernel, of kernel + requant; MACs of the shape */
     double ref;             /* MAC/s of the ref kernel on the same shape */
 } result;
@@ -203,6 +215,38 @@ static void bench_vector(double secs)
     free(sram);
 }
 
+/* Per variant, the conv kernel over MobileNetV1-224's 27 conv layers (each shape as many times as
+ * the network has it): all MACs over the summed kernel time, and the same for the depthwise
+ * layers alone. */
+static void print_network(const result *res, int n, double peak)
+{
+    printf("%-24s %-11s %9s %8s %9s %8s\n", "MobileNetV1-224 convs", "variant", "all", "%peak",
+           "depthwise", "%peak");
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        double macs[2] = {0, 0}, secs[2] = {0, 0}; /* [0]: every layer, [1]: depthwise */
+        int seen = 0;
+        for (int i = 0; i < n; i++) {
+            if (res[i].v != v || !(res[i].conv > 0))
+                continue;
+            seen = 1;
+            for (int d = 0; d < 2; d++)
+                if (d == 0 || res[i].dwise) {
+                    macs[d] += res[i].count * res[i].macs;
+                    secs[d] += res[i].count * res[i].macs / res[i].conv;
+                }
+        }
+        if (!seen || !(secs[1] > 0))
+            continue;
+        const char *name = "";
+        for (int i = 0; i < n; i++)
+            name = res[i].v == v ? res[i].variant : name;
+        printf("%-24s %-11s %9.2f %7.1f%% %9.2f %7.1f%%\n", "", name, macs[0] / secs[0] * 1e-9,
+               peak > 0 ? 100.0 * macs[0] / secs[0] / peak : 0.0, macs[1] / secs[1] * 1e-9,
+               peak > 0 ? 100.0 * macs[1] / secs[1] / peak : 0.0);
+    }
+    printf("(GMAC/s over the network's layers: MACs summed over the summed kernel times)\n");
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.05;
@@ -283,7 +327,8 @@ int main(int argc, char **argv)
             }
             ref_speed = v == BPU_ISA_REF ? macs / best_conv : ref_speed;
             results[nres++] =
-                (result){sh->name, k->name, macs / best_conv, macs / best_all, macs, ref_speed};
+                (result){sh->name,         k->name,         v,    sh->dwise, sh->count,
+                         macs / best_conv, macs / best_all, macs, ref_speed};
         }
         free(src);
         free(wgt);
@@ -309,6 +354,8 @@ int main(int argc, char **argv)
                peak > 0 ? 100.0 * results[i].conv / peak : 0.0,
                results[i].ref > 0 ? results[i].conv / results[i].ref : 0.0, results[i].macs * 1e-6);
     printf("(GMAC/s, best of repeated runs; %%peak: conv kernel against the peak)\n");
+    if (!only)
+        print_network(results, nres, peak);
     bench_vector(secs);
     return 0;
 }
