@@ -183,7 +183,7 @@ static void fake_quant_weight(hbg_tensor *w, int axis, float *buf)
     }
 }
 
-static hbg_status fake_quant_weights(hbg_graph *q)
+static hbg_status fake_quant_weights(hbg_graph *q, const unsigned char *float_node)
 {
     unsigned char *done = calloc((size_t)q->n_tensors + 1, 1);
     float *buf = NULL;
@@ -191,7 +191,7 @@ static hbg_status fake_quant_weights(hbg_graph *q)
     hbg_status st = done ? HBG_OK : HBG_E_NOMEM;
     for (int i = 0; st == HBG_OK && i < q->n_nodes; i++) {
         const hbg_node *n = &q->nodes[i];
-        if (n->n_in < 2 || n->in[1] < 0)
+        if (n->n_in < 2 || n->in[1] < 0 || (float_node && float_node[i]))
             continue;
         hbg_tensor *w = q->tensors[n->in[1]];
         int axis = weight_axis(n, w);
@@ -270,8 +270,9 @@ out:
     return st;
 }
 
-hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg_graph **out,
-                                     char *err, size_t errlen)
+hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t,
+                                     const hbc_calib_qdq_plan *plan, hbg_graph **out, char *err,
+                                     size_t errlen)
 {
     hbg_graph *q = NULL;
     char **dq = NULL;
@@ -300,7 +301,7 @@ hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg
         const hbg_tensor *x = g->tensors[i];
         in_name[i] = x->name;
         const hbc_calib_entry *e = hbc_calib_table_find(t, x->name);
-        if (!e || x->is_output || fused[i])
+        if (!e || x->is_output || fused[i] || (plan && plan->act[i] == HBC_QDQ_NONE))
             continue;
         if (x->dtype != HBG_DT_F32) {
             st = calib_fail(err, errlen, HBG_E_INVALID,
@@ -318,7 +319,8 @@ hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg
         calib_fail(err, errlen, st, "copying the graph: %s", q->err[0] ? q->err : "out of memory");
         goto out;
     }
-    if ((st = fake_quant_weights(q)) != HBG_OK) {
+    /* q's nodes are g's, in g's order, until the validation below */
+    if ((st = fake_quant_weights(q, plan ? plan->float_node : NULL)) != HBG_OK) {
         calib_fail(err, errlen, st, "fake-quantising the weights: out of memory");
         goto out;
     }
@@ -327,7 +329,8 @@ hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg
             continue;
         if ((st = add_pair(q, g->tensors[i]->name, dq[i],
                            hbc_calib_table_find(t, g->tensors[i]->name)->threshold,
-                           hbc_calib_unsigned(g, i))) != HBG_OK) {
+                           plan ? plan->act[i] == HBC_ZP_UNSIGNED : hbc_calib_unsigned(g, i))) !=
+            HBG_OK) {
             calib_fail(err, errlen, st, "adding the pair of '%s': %s", g->tensors[i]->name,
                        q->err[0] ? q->err : "out of memory");
             goto out;

@@ -439,7 +439,7 @@ static hbg_status score_table(calib_ctx *c, const hbc_calib_table *t, double *sc
         st = calib_fail(c->err, c->errlen, HBG_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = hbc_calib_build_qdq_graph(c->g, t, &q, c->err, c->errlen)) != HBG_OK)
+    if ((st = hbc_calib_build_qdq_graph(c->g, t, NULL, &q, c->err, c->errlen)) != HBG_OK)
         goto out;
     if (hbg_exec_create(q, &ex) != HBG_OK) {
         st = calib_fail(c->err, c->errlen, HBG_E_INVALID, "fake-quantised graph: %s", q->err);

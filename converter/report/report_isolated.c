@@ -164,7 +164,7 @@ static double isolated(const hbc_report_input *in, int i, int act)
         goto out;
     hbg_exec_free(e);
     e = NULL;
-    if (hbc_calib_build_qdq_graph(g, in->table, &q, err, sizeof err) != HBG_OK ||
+    if (hbc_calib_build_qdq_graph(g, in->table, NULL, &q, err, sizeof err) != HBG_OK ||
         hbg_exec_create(q, &e) != HBG_OK)
         goto out;
     for (int k = 0; k < q->n_inputs; k++) {

@@ -1,12 +1,14 @@
 /* makertbin's calibration stage: the calibration data set (hbc_calset_load, docs/preprocess.md),
- * the configured calibration method (hbc_calibrate, docs/calibration.md) and the calibrated model
- * <prefix>_calibrated_model.onnx (hbc_calib_build_qdq_graph). */
+ * the configured calibration method (hbc_calibrate, docs/calibration.md) and, once the integer
+ * model exists, the calibrated model <prefix>_calibrated_model.onnx (hbc_calib_build_qdq_graph
+ * following it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hbc/calib.h"
 #include "hbc/prep.h"
+#include "hbc/quant.h"
 #include "hbg/npy.h"
 #include "mapper.h"
 #include "mapper_stages.h"
@@ -148,7 +150,6 @@ int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_c
     const hbc_cfg *cfg = st->cfg;
     hbc_calib_options opt;
     const float *const **samples = NULL;
-    hbg_graph *qdq = NULL;
     char err[1024];
     int rc = -1;
 
@@ -175,15 +176,37 @@ int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_c
         HBC_LOGD(lg, "threshold of %s: %.9g (%s)", tab->e[i].tensor, tab->e[i].threshold,
                  hbc_calib_method_name((hbc_calib_method)tab->e[i].method));
     HBC_LOGI(lg, "End to calibrate the model: %d thresholds.", tab->n);
-    if (hbc_calib_build_qdq_graph(g, tab, &qdq, err, sizeof err) != HBG_OK) {
+    rc = 0;
+out:
+    free(samples);
+    return rc;
+}
+
+int mapper_save_calibrated(const mapper_stage *st, hbg_graph *g, const hbc_calib_table *tab,
+                           hbg_graph *qg, const hbc_logger *lg)
+{
+    int *act = calloc((size_t)g->n_tensors + 1, sizeof *act);
+    unsigned char *float_node = calloc((size_t)g->n_nodes + 1, 1);
+    hbg_graph *qdq = NULL;
+    char err[1024];
+    int rc = -1;
+    if (!act || !float_node) {
+        HBC_LOGE(lg, "the calibrated model: out of memory");
+        goto out;
+    }
+    if (hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
+        HBC_LOGE(lg, "the calibrated model: %s", qg->err);
+        goto out;
+    }
+    const hbc_calib_qdq_plan plan = {act, float_node};
+    if (hbc_calib_build_qdq_graph(g, tab, &plan, &qdq, err, sizeof err) != HBG_OK) {
         HBC_LOGE(lg, "the calibrated model: %s", err);
         goto out;
     }
-    if (mapper_save_artifact(qdq, st, "calibrated_model", lg) != 0)
-        goto out;
-    rc = 0;
+    rc = mapper_save_artifact(qdq, st, "calibrated_model", lg);
 out:
     hbg_graph_free(qdq);
-    free(samples);
+    free(act);
+    free(float_node);
     return rc;
 }

@@ -269,6 +269,7 @@ int mapper_makertbin(const mapper_args *a, const hbc_logger *lg)
     rc = MAPPER_FAILED;
     if (mapper_calibrate(&st, fl.g, &cs, &tab, lg) != 0 ||
         mapper_quantize(&st, &fl, &tab, &cs, &qg, lg) != 0 ||
+        mapper_save_calibrated(&st, fl.g, &tab, qg, lg) != 0 ||
         report(&st, &fl, qg, &tab, &cs, lg) != 0)
         goto fail;
     rc = mapper_compile(&st, qg, lg);

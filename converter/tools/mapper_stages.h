@@ -14,11 +14,17 @@
 #define MAPPER_RANK_SHOWN 5
 
 /* Load the calibration data of st->cfg for the inputs of g (the optimized float graph) into
- * *cs (empty when the method needs none and no cal_data_dir is given), calibrate g with the
- * configured method into *tab, and write <prefix>_calibrated_model.onnx. Returns 0, or -1 after
- * an ERROR. */
+ * *cs (empty when the method needs none and no cal_data_dir is given), and calibrate g with the
+ * configured method into *tab (after optimization channel_equalization, if asked). Returns 0, or
+ * -1 after an ERROR. */
 int mapper_calibrate(const mapper_stage *st, hbg_graph *g, hbc_calset *cs, hbc_calib_table *tab,
                      const hbc_logger *lg);
+
+/* Write <prefix>_calibrated_model.onnx: g with tab's QuantizeLinear/DequantizeLinear pairs where
+ * the integer graph qg (made from g) holds int8 tensors, and int8-rounded weights where qg runs
+ * the node on the BPU (hbc_quant_qdq_plan). Returns 0, or -1 after an ERROR. */
+int mapper_save_calibrated(const mapper_stage *st, hbg_graph *g, const hbc_calib_table *tab,
+                           hbg_graph *qg, const hbc_logger *lg);
 
 /* Quantise fl->g with tab and the placement fl->bpu (BPU nodes must be quantised, CPU nodes
  * stay float) into *qg, and write <prefix>_quantized_model.onnx. BPU nodes that the quantizer

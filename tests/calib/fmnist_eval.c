@@ -176,7 +176,7 @@ int main(int argc, char **argv)
         hbc_calib_table t = {0};
         hbg_graph *q = NULL;
         if (hbc_calibrate(g, n_cal, samples, &o, &lg, &t, err, sizeof err) != HBG_OK ||
-            hbc_calib_build_qdq_graph(g, &t, &q, err, sizeof err) != HBG_OK) {
+            hbc_calib_build_qdq_graph(g, &t, NULL, &q, err, sizeof err) != HBG_OK) {
             fprintf(stderr, "fmnist_eval: %s: %s\n", k_methods[k].name, err);
             hbc_calib_table_free(&t);
             goto out;

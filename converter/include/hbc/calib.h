@@ -122,6 +122,17 @@ int hbc_calib_unsigned_source(const hbg_graph *g, int t);
  * is not considered: the quantiser keeps a chain signed when a node of it runs on the CPU. */
 int hbc_calib_unsigned(const hbg_graph *g, int t);
 
+/* What the calibrated graph follows of the integer model (hbc_quant_qdq_plan makes one from the
+ * quantized graph). act[t] (indexed like g->tensors): HBC_QDQ_NONE when tensor t is no int8
+ * tensor of the integer model (it stays float on the CPU, or is an int32 accumulator), else its
+ * zero point (0 or HBC_ZP_UNSIGNED). float_node[i] (indexed like g->nodes): 1 when node i runs
+ * float on the CPU, so its weights stay float. */
+#define HBC_QDQ_NONE (-1000) /* no zero point: not an int8 tensor */
+typedef struct hbc_calib_qdq_plan {
+    const int *act;
+    const unsigned char *float_node;
+} hbc_calib_qdq_plan;
+
 /* Build the calibrated (fake-quantised) copy of g in *out (free with hbg_graph_free):
  *  - every constant float weight of Conv, ConvTranspose, Gemm and MatMul (input 1) is replaced
  *    by its int8 fake-quantised value: per output channel, scale = hbc_calib_weight_scale, q =
@@ -130,10 +141,14 @@ int hbc_calib_unsigned(const hbg_graph *g, int t);
  *    Conv/Gemm + Relu/Clip pair (hbc_fused_act), gets a QuantizeLinear -> DequantizeLinear pair
  *    (int8, zero point 0, scale = T / 127 as float; for hbc_calib_unsigned tensors zero point
  *    HBC_ZP_UNSIGNED and scale T / 254) and its consumers read the result.
- * Graph outputs stay float (they leave the BPU as int32 or float). The opset is kept; it must be
- * >= 10 (QuantizeLinear). g must have been prepared once (shapes known), e.g. by hbc_calibrate. */
-hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t, hbg_graph **out,
-                                     char *err, size_t errlen);
+ * Graph outputs stay float (they leave the BPU as int32 or float). With a plan (not NULL), only
+ * the tensors the integer model holds in int8 get pairs, with its zero points, and the weights of
+ * nodes it runs on the CPU stay float, so the graph rounds where the integer model does. The
+ * opset is kept; it must be >= 10 (QuantizeLinear). g must have been prepared once (shapes
+ * known), e.g. by hbc_calibrate. */
+hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t,
+                                     const hbc_calib_qdq_plan *plan, hbg_graph **out, char *err,
+                                     size_t errlen);
 
 /* ---- Building blocks, exposed for tests and reports (converter/calib/calib_stats.c) -------- */
 

@@ -131,6 +131,16 @@ typedef struct hbc_quant_opts {
  * s * (q - zero point), s = T / 254 for an unsigned tensor and T / 127 otherwise. */
 int hbc_quant_zero_point(const hbg_graph *qg, int t);
 
+/* The plan hbc_calib_build_qdq_graph follows (hbc/calib.h) for the integer graph qg that
+ * hbc_quantize made from fg: act (fg->n_tensors entries) gets the zero point of each fg tensor
+ * that qg holds in int8 under the same name (a graph input: when a Quantize of our domain reads
+ * it), HBC_QDQ_NONE for the others; float_node (fg->n_nodes entries) 1 for each Conv,
+ * ConvTranspose, Gemm or MatMul whose output qg writes by the same default-domain op, i.e. on the
+ * CPU in float. The types of qg's tensors come from preparing it with the integer executor
+ * (hbc_qexec_create, then freed); errors (in qg->err) are that executor's. */
+hbg_status hbc_quant_qdq_plan(const hbg_graph *fg, hbg_graph *qg, int *act,
+                              unsigned char *float_node);
+
 /* Quantise the float graph fg (validated and shape-inferred here: its tensors' shapes are set,
  * nothing else changes) with the calibration table tab into a new integer graph *out (release with
  * hbg_graph_free). Graph inputs and outputs keep their names and stay float. opts may be NULL. */

@@ -473,7 +473,7 @@ static void test_qdq_graph(void **state)
     char err[512];
     assert_int_equal(calib1(g, N_FM, fwd, HBC_CALIB_MAX, 1.0, &cap, &t, err), HBG_OK);
     hbg_graph *q = NULL;
-    assert_int_equal(hbc_calib_build_qdq_graph(g, &t, &q, err, sizeof err), HBG_OK);
+    assert_int_equal(hbc_calib_build_qdq_graph(g, &t, NULL, &q, err, sizeof err), HBG_OK);
     int nq = 0, ndq = 0;
     for (int i = 0; i < q->n_nodes; i++) {
         nq += q->nodes[i].op == HBG_OP_QUANTIZELINEAR;

@@ -629,6 +629,22 @@ static void test_quantizer_unsigned(void **state)
         assert_true(out[0] == 10.0f);
         assert_int_equal(((const int8_t *)q->tensors[q1->out[0]]->data)[0], signed_only ? 5 : -117);
         hbc_qexec_free(e);
+        /* the calibrated graph follows: t's pair has zero point zp (and scale T / 254 or 127) */
+        int act[16];
+        unsigned char float_node[8];
+        hbg_graph *qdq = NULL;
+        assert_true(g->n_tensors <= 16 && g->n_nodes <= 8);
+        assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node), HBG_OK);
+        assert_int_equal(act[hbg_graph_find_tensor(g, "t")], zp);
+        const hbc_calib_qdq_plan plan = {act, float_node};
+        assert_int_equal(hbc_calib_build_qdq_graph(g, &tab, &plan, &qdq, err, sizeof err), HBG_OK);
+        const int tzi = hbg_graph_find_tensor(qdq, "t_zero_point");
+        const int tsi = hbg_graph_find_tensor(qdq, "t_scale");
+        assert_true(tzi >= 0 && tsi >= 0);
+        const hbg_tensor *tz = qdq->tensors[tzi], *ts = qdq->tensors[tsi];
+        assert_int_equal(((const int8_t *)tz->data)[0], zp);
+        assert_true(((const float *)ts->data)[0] == (signed_only ? 2.0f : 1.0f));
+        hbg_graph_free(qdq);
         hbg_graph_free(q);
     }
     hbc_calib_table_free(&tab);
@@ -674,6 +690,40 @@ static void test_quantizer_output_types(void **state)
     }
     hbc_calib_table_free(&tab);
     hbg_graph_free(g);
+}
+
+/* hbc_quant_qdq_plan on test_quantizer_output_side's graphs, and the calibrated graph that
+ * follows it: x is quantised (a pair), the int32 c and the float Sigmoid output s are not; in the
+ * int8 tail c and s are int8 (pairs); y, a model output, never. */
+static void check_output_side_plan(hbg_graph *g, hbg_graph *q, const hbc_calib_table *tab, int int8)
+{
+    int act[16];
+    unsigned char float_node[8];
+    char err[512];
+    hbg_graph *qdq = NULL;
+    assert_true(g->n_tensors <= 16 && g->n_nodes <= 8);
+    assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node), HBG_OK);
+    assert_int_equal(act[hbg_graph_find_tensor(g, "x")], 0);
+    assert_int_equal(act[hbg_graph_find_tensor(g, "c")], int8 ? 0 : HBC_QDQ_NONE);
+    assert_int_equal(act[hbg_graph_find_tensor(g, "s")], int8 ? 0 : HBC_QDQ_NONE);
+    assert_int_equal(act[hbg_graph_find_tensor(g, "y")], HBC_QDQ_NONE);
+    for (int i = 0; i < g->n_nodes; i++)
+        assert_int_equal(float_node[i], 0);
+    const hbc_calib_qdq_plan plan = {act, float_node};
+    if (hbc_calib_build_qdq_graph(g, tab, &plan, &qdq, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    int pairs = 0;
+    for (int i = 0; i < qdq->n_nodes; i++)
+        pairs += strcmp(qdq->nodes[i].op_type, "QuantizeLinear") == 0;
+    assert_int_equal(pairs, int8 ? 3 : 1);
+    hbg_graph_free(qdq);
+    /* without a plan every calibrated activation but the output gets one */
+    assert_int_equal(hbc_calib_build_qdq_graph(g, tab, NULL, &qdq, err, sizeof err), HBG_OK);
+    pairs = 0;
+    for (int i = 0; i < qdq->n_nodes; i++)
+        pairs += strcmp(qdq->nodes[i].op_type, "QuantizeLinear") == 0;
+    assert_int_equal(pairs, 3);
+    hbg_graph_free(qdq);
 }
 
 /* The output side: Conv -> Sigmoid -> Flatten -> model output. With output_side_cpu the Sigmoid
@@ -724,6 +774,7 @@ static void test_quantizer_output_side(void **state)
             assert_string_equal(q->nodes[3].domain, "");
             assert_string_equal(q->nodes[4].op_type, "Flatten");
         }
+        check_output_side_plan(g, q, &tab, int8);
         assert_int_equal(hbc_qexec_create(q, &e), HBG_OK);
         memcpy(q->tensors[q->inputs[0]]->data, xv, sizeof xv);
         assert_int_equal(hbc_qexec_run(e), HBG_OK);
@@ -745,6 +796,19 @@ static void test_quantizer_output_side(void **state)
         else
             assert_true(out[7] > 2e-4f);
         hbc_qexec_free(e);
+        hbg_graph_free(q);
+    }
+    {
+        /* the Conv placed on the CPU: its weights stay float in the calibrated graph */
+        unsigned char place[3] = {HBC_PLACE_CPU, HBC_PLACE_AUTO, HBC_PLACE_AUTO}, float_node[8];
+        int act[16];
+        hbc_quant_opts o = {place, 3, 0, 1, 0};
+        assert_int_equal(g->n_nodes, 3);
+        if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
+            fail_msg("%s", err);
+        assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node), HBG_OK);
+        assert_int_equal(float_node[0], 1);
+        assert_int_equal(act[hbg_graph_find_tensor(g, "x")], HBC_QDQ_NONE);
         hbg_graph_free(q);
     }
     hbc_calib_table_free(&tab);
