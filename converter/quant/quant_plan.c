@@ -2,6 +2,8 @@
  * (hbc/quant.h, hbc/calib.h). The quantiser keeps the float graph's tensor names for its int8
  * tensors, names its int32 accumulators "<name>_int32" and leaves CPU nodes as the same
  * default-domain ops, so names and producers tell the three apart. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hbc/calib.h"
@@ -54,4 +56,27 @@ hbg_status hbc_quant_qdq_plan(const hbg_graph *fg, hbg_graph *qg, int *act,
                         qg->nodes[p].op == n->op;
     }
     return HBG_OK;
+}
+
+hbg_status hbc_quant_calibrated_graph(hbg_graph *fg, const hbc_calib_table *tab, hbg_graph *qg,
+                                      hbg_graph **out, char *err, size_t errlen)
+{
+    int *act = calloc((size_t)fg->n_tensors + 1, sizeof *act);
+    unsigned char *float_node = calloc((size_t)fg->n_nodes + 1, 1);
+    hbg_status st = HBG_E_NOMEM;
+    *out = NULL;
+    if (!act || !float_node) {
+        snprintf(err, errlen, "the calibrated graph: out of memory");
+        goto out;
+    }
+    if ((st = hbc_quant_qdq_plan(fg, qg, act, float_node)) != HBG_OK) {
+        snprintf(err, errlen, "the quantized graph: %s", qg->err);
+        goto out;
+    }
+    const hbc_calib_qdq_plan plan = {act, float_node};
+    st = hbc_calib_build_qdq_graph(fg, tab, &plan, out, err, errlen);
+out:
+    free(act);
+    free(float_node);
+    return st;
 }

@@ -185,28 +185,13 @@ out:
 int mapper_save_calibrated(const mapper_stage *st, hbg_graph *g, const hbc_calib_table *tab,
                            hbg_graph *qg, const hbc_logger *lg)
 {
-    int *act = calloc((size_t)g->n_tensors + 1, sizeof *act);
-    unsigned char *float_node = calloc((size_t)g->n_nodes + 1, 1);
     hbg_graph *qdq = NULL;
     char err[1024];
     int rc = -1;
-    if (!act || !float_node) {
-        HBC_LOGE(lg, "the calibrated model: out of memory");
-        goto out;
-    }
-    if (hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
-        HBC_LOGE(lg, "the calibrated model: %s", qg->err);
-        goto out;
-    }
-    const hbc_calib_qdq_plan plan = {act, float_node};
-    if (hbc_calib_build_qdq_graph(g, tab, &plan, &qdq, err, sizeof err) != HBG_OK) {
+    if (hbc_quant_calibrated_graph(g, tab, qg, &qdq, err, sizeof err) != HBG_OK)
         HBC_LOGE(lg, "the calibrated model: %s", err);
-        goto out;
-    }
-    rc = mapper_save_artifact(qdq, st, "calibrated_model", lg);
-out:
+    else
+        rc = mapper_save_artifact(qdq, st, "calibrated_model", lg);
     hbg_graph_free(qdq);
-    free(act);
-    free(float_node);
     return rc;
 }

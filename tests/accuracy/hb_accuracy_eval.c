@@ -543,16 +543,7 @@ static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, c
     hbg_graph *q = NULL;
     hbg_exec *ex = NULL;
     int rc = -1;
-    int *act = calloc((size_t)g->n_tensors + 1, sizeof *act);
-    unsigned char *float_node = calloc((size_t)g->n_nodes + 1, 1);
-    if (!act || !float_node)
-        goto out;
-    if (hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
-        fprintf(stderr, "hb_accuracy_eval: %s\n", qg->err);
-        goto out;
-    }
-    const hbc_calib_qdq_plan plan = {act, float_node};
-    if (hbc_calib_build_qdq_graph(g, tab, &plan, &q, err, sizeof err) != HBG_OK) {
+    if (hbc_quant_calibrated_graph(g, tab, qg, &q, err, sizeof err) != HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: %s\n", err);
         goto out;
     }
@@ -586,8 +577,6 @@ static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, c
 out:
     hbg_exec_free(ex);
     hbg_graph_free(q);
-    free(act);
-    free(float_node);
     return rc;
 }
 

@@ -141,6 +141,12 @@ int hbc_quant_zero_point(const hbg_graph *qg, int t);
 hbg_status hbc_quant_qdq_plan(const hbg_graph *fg, hbg_graph *qg, int *act,
                               unsigned char *float_node);
 
+/* The calibrated graph of fg and tab that follows qg (hbc_quant_qdq_plan, then
+ * hbc_calib_build_qdq_graph with that plan) into *out (release with hbg_graph_free). Errors name
+ * the tensor or node in err. */
+hbg_status hbc_quant_calibrated_graph(hbg_graph *fg, const hbc_calib_table *tab, hbg_graph *qg,
+                                      hbg_graph **out, char *err, size_t errlen);
+
 /* Quantise the float graph fg (validated and shape-inferred here: its tensors' shapes are set,
  * nothing else changes) with the calibration table tab into a new integer graph *out (release with
  * hbg_graph_free). Graph inputs and outputs keep their names and stay float. opts may be NULL. */
