@@ -285,7 +285,7 @@ static void test_conv_wide_rows(void **state)
 /* The MobileNet layer shapes the kernels have dedicated paths for, at small sizes: depthwise 3x3
  * with stride 1 and 2 over deep channel counts (multiples of 8 and 16, tails below 8, from 8 to
  * past 1024: the 8- and 16-channel passes of the AVX2 streaming kernel, which takes stride 2 from
- * 256 channels on, and its tail), odd output-row bands (the paired-row kernels' single last row),
+ * 64 channels on, and its tail), odd output-row bands (the paired-row kernels' single last row),
  * dense and gapped pixels, and the 3-channel first convolution with pixels 3 bytes apart; every
  * padding side 0 or 1. */
 static void test_conv_mobilenet_shapes(void **state)
@@ -318,6 +318,56 @@ static void test_conv_mobilenet_shapes(void **state)
             g->src_px = (size_t)g->c + (size_t)(i % 3 == 2 ? rng_range(&r, 1, 5) : 0);
             g->src_row = g->src_px * g->w + (size_t)rng_range(&r, 0, 3);
             fill_case(&r, &t, i % 4 == 3 ? 1 : i % 4 == 1 ? 2 : 0);
+            int bad = run_case(k, &t);
+            free_case(&t);
+            assert_int_equal(bad, 0);
+        }
+    }
+}
+
+/* The depthwise kernels' streaming paths for 3-column kernels (VNNI: whole 64- and 32-channel
+ * blocks, stride 1 with row pairs for kernels spanning up to 3 rows, stride 2 with two output rows
+ * per pass for 3-row kernels; AVX2: row pairs with every row inside the map or not): channel counts
+ * of whole blocks, a 32-channel block and tails, kernel heights 1 to 4 with dilation 1 or 2, every
+ * padding side 0 to 2, rows from 1 to past 64 columns, pad values where the variant pads natively,
+ * extreme values, and odd and even output-row ranges (fill_case). */
+static void test_conv_dw_stream_paths(void **state)
+{
+    (void)state;
+    rng r = {0x57AEull};
+    static const int32_t chans[] = {32, 64, 96, 128, 160, 200};
+    for (int v = 0; v < BPU_ISA_COUNT; v++) {
+        const bpu_kernels *k = NULL;
+        if (!bpu_isa_available((bpu_isa)v) || bpu_kernels_get((bpu_isa)v, &k, NULL) != BPU_OK)
+            continue;
+        for (int i = 0; i < 96; i++) {
+            conv_case t;
+            memset(&t, 0, sizeof(t));
+            t.dwise = 1;
+            bpu_conv_geom *g = &t.g;
+            g->kw = 3;
+            g->kh = 1 + i % 4;
+            g->dh = i % 5 == 4 ? 2 : 1;
+            g->dw = 1;
+            g->sh = g->sw = 1 + i / 4 % 2;
+            int32_t ext_h = (g->kh - 1) * g->dh + 1;
+            g->pad_top = rng_range(&r, 0, 2);
+            g->pad_left = rng_range(&r, 0, 2);
+            int32_t pb = rng_range(&r, 0, 2), pr = rng_range(&r, 0, 2);
+            g->h = rng_range(&r, 1, 7);
+            g->w = i % 8 == 7 ? rng_range(&r, 60, 140) : rng_range(&r, 1, 20);
+            if (g->h + g->pad_top + pb < ext_h)
+                g->h = ext_h;
+            if (g->w + g->pad_left + pr < 3)
+                g->w = 3;
+            g->ho = (g->h + g->pad_top + pb - ext_h) / g->sh + 1;
+            g->wo = (g->w + g->pad_left + pr - 3) / g->sw + 1;
+            g->c = g->k = chans[i % 6];
+            g->src_px = (size_t)g->c + (size_t)(i % 3 == 2 ? rng_range(&r, 1, 5) : 0);
+            g->src_row = g->src_px * g->w + (size_t)rng_range(&r, 0, 3);
+            fill_case(&r, &t, i % 7 == 3 ? 1 : i % 7 == 5 ? 2 : 0);
+            if (k->native_pad & BPU_KPAD_DWCONV)
+                g->pad_value = i % 3 == 0 ? 0 : rng_range(&r, -128, 127);
             int bad = run_case(k, &t);
             free_case(&t);
             assert_int_equal(bad, 0);
@@ -995,13 +1045,21 @@ static void test_variant_selection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_normal),           cmocka_unit_test(test_conv_depthwise),
-        cmocka_unit_test(test_conv_every_padding),    cmocka_unit_test(test_conv_wide_rows),
-        cmocka_unit_test(test_conv_mobilenet_shapes), cmocka_unit_test(test_conv_fused),
-        cmocka_unit_test(test_conv_pad_value),        cmocka_unit_test(test_requant_variants),
-        cmocka_unit_test(test_ewise_variants),        cmocka_unit_test(test_lut_variants),
-        cmocka_unit_test(test_resize_variants),       cmocka_unit_test(test_requant_insn_variants),
-        cmocka_unit_test(test_pool_variants),         cmocka_unit_test(test_variant_selection),
+        cmocka_unit_test(test_conv_normal),
+        cmocka_unit_test(test_conv_depthwise),
+        cmocka_unit_test(test_conv_every_padding),
+        cmocka_unit_test(test_conv_wide_rows),
+        cmocka_unit_test(test_conv_mobilenet_shapes),
+        cmocka_unit_test(test_conv_dw_stream_paths),
+        cmocka_unit_test(test_conv_fused),
+        cmocka_unit_test(test_conv_pad_value),
+        cmocka_unit_test(test_requant_variants),
+        cmocka_unit_test(test_ewise_variants),
+        cmocka_unit_test(test_lut_variants),
+        cmocka_unit_test(test_resize_variants),
+        cmocka_unit_test(test_requant_insn_variants),
+        cmocka_unit_test(test_pool_variants),
+        cmocka_unit_test(test_variant_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -702,6 +702,7 @@ static inline __m128i dws_ld(const int8_t *p, int32_t H)
 typedef struct dws_rows {
     const int8_t *r[5]; /* row base at the pass's first channel, or bpu_x86_zeros */
     size_t px[5];       /* pixel stride: src_px, or 0 for a zero row */
+    ptrdiff_t row;      /* row stride (src_row) */
     int32_t w;          /* input columns */
 } dws_rows;
 
@@ -727,15 +728,36 @@ dws_load(const int8_t *const *r, const ptrdiff_t *off, int32_t ix, int32_t w, in
     return c;
 }
 
+/* dws_load with every row inside the map: rows r0 + i * row, column ix at offset off (one pointer,
+ * offset and stride in general registers instead of five of each: those spilled to the stack and
+ * were reloaded every column). */
+static inline __attribute__((always_inline)) dws_col dws_load_in(const int8_t *r0, ptrdiff_t off,
+                                                                 ptrdiff_t row, int32_t ix,
+                                                                 int32_t w, int32_t SW, int32_t H)
+{
+    if ((uint32_t)ix >= (uint32_t)w) {
+        dws_col c;
+        for (int32_t h = 0; h < H; h++)
+            c.p01[h] = c.p23[h] = c.q4[h] = _mm256_setzero_si256();
+        return c;
+    }
+    const int8_t *p = r0 + off;
+    const int8_t *r[5] = {p, p + row, p + 2 * row, p + 3 * row, SW == 2 ? p + 4 * row : p};
+    const ptrdiff_t z[5] = {0, 0, 0, 0, 0};
+    return dws_load(r, z, ix, w, SW, H);
+}
+
 /* Weight pairs of one pass: a[kx][pair][half] for row A, b[...] for row B; bias per half. */
 typedef struct dws_w {
     __m256i a[3][2][2], b[3][2][2], bias[2];
 } dws_w;
 
 /* One output row pair (NB: with row B) of n pixels from input column ix0, stepping SW. */
-static inline __attribute__((always_inline)) void
-dws_row(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n,
-        int32_t *restrict outa, int32_t *restrict outb, size_t k, int32_t SW, int NB, int32_t H)
+static inline __attribute__((always_inline)) void dws_row(const dws_rows *R, const dws_w *W,
+                                                          int32_t npass, int32_t ix0, int32_t n,
+                                                          int32_t *restrict outa,
+                                                          int32_t *restrict outb, size_t k,
+                                                          int32_t SW, int NB, int32_t H, int IN)
 {
 #define DWS_MA(c, kx, h)                                                                           \
     _mm256_add_epi32(_mm256_madd_epi16((c).p01[h], W->a[kx][0][h]),                                \
@@ -745,12 +767,15 @@ dws_row(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n
                      _mm256_madd_epi16(SW == 1 ? (c).p23[h] : (c).q4[h], W->b[kx][1][h]))
 #define DWS_NEXT()                                                                                 \
     do {                                                                                           \
-        for (int32_t i_ = 0; i_ < 5; i_++)                                                         \
+        for (int32_t i_ = 0; i_ < (IN ? 1 : 5); i_++)                                              \
             off[i_] += step[i_];                                                                   \
     } while (0)
+#define DWS_LOAD(ix)                                                                               \
+    (IN ? dws_load_in(r[0], off[0], row, ix, width, SW, H) : dws_load(r, off, ix, width, SW, H))
     const int8_t *r[5];
     ptrdiff_t off[5], step[5];
     const int32_t width = R->w;
+    const ptrdiff_t row = R->row;
     for (int32_t i = 0; i < 5; i++) {
         r[i] = R->r[i];
         step[i] = (ptrdiff_t)R->px[i];
@@ -758,20 +783,20 @@ dws_row(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n
     for (int32_t ps = 0; ps < npass; ps++, W++, outa += 8 * H, outb += 8 * H) {
         for (int32_t i = 0; i < 5; i++)
             off[i] = (ptrdiff_t)ix0 * step[i];
-        dws_col c0 = dws_load(r, off, ix0, width, SW, H), c1 = c0, c2;
+        dws_col c0 = DWS_LOAD(ix0), c1 = c0, c2;
         DWS_NEXT();
         if (SW == 1) {
-            c1 = dws_load(r, off, ix0 + 1, width, SW, H);
+            c1 = DWS_LOAD(ix0 + 1);
             DWS_NEXT();
         }
         /* off: the column after the last one loaded, advanced one column per load */
         for (int32_t i = 0; i < n; i++) {
             int32_t ix = ix0 + i * SW;
             if (SW == 2) {
-                c1 = dws_load(r, off, ix + 1, width, SW, H);
+                c1 = DWS_LOAD(ix + 1);
                 DWS_NEXT();
             }
-            c2 = dws_load(r, off, ix + 2, width, SW, H);
+            c2 = DWS_LOAD(ix + 2);
             DWS_NEXT();
             for (int32_t h = 0; h < H; h++) {
                 __m256i a = _mm256_add_epi32(_mm256_add_epi32(W->bias[h], DWS_MA(c0, 0, h)),
@@ -795,6 +820,7 @@ dws_row(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n
         for (int32_t i = 0; i < 5; i++)
             r[i] += 8 * H;
     }
+#undef DWS_LOAD
 #undef DWS_NEXT
 #undef DWS_MA
 #undef DWS_MB
@@ -803,36 +829,46 @@ dws_row(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n
 typedef void (*dws_row_fn)(const dws_rows *R, const dws_w *W, int32_t npass, int32_t ix0, int32_t n,
                            int32_t *outa, int32_t *outb, size_t k);
 
-#define DWS_ROW(name, sw, nb, h)                                                                   \
+#define DWS_ROW(name, sw, nb, h, in)                                                               \
     __attribute__((noinline)) static void name(const dws_rows *R, const dws_w *W, int32_t npass,   \
                                                int32_t ix0, int32_t n, int32_t *outa,              \
                                                int32_t *outb, size_t k)                            \
     {                                                                                              \
-        dws_row(R, W, npass, ix0, n, outa, outb, k, sw, nb, h);                                    \
+        dws_row(R, W, npass, ix0, n, outa, outb, k, sw, nb, h, in);                                \
     }
-DWS_ROW(dws_s1_one_8, 1, 0, 1)
-DWS_ROW(dws_s1_pair_8, 1, 1, 1)
-DWS_ROW(dws_s2_one_8, 2, 0, 1)
-DWS_ROW(dws_s2_pair_8, 2, 1, 1)
-DWS_ROW(dws_s1_one_16, 1, 0, 2)
-DWS_ROW(dws_s1_pair_16, 1, 1, 2)
-DWS_ROW(dws_s2_one_16, 2, 0, 2)
-DWS_ROW(dws_s2_pair_16, 2, 1, 2)
+DWS_ROW(dws_s1_one_8, 1, 0, 1, 0)
+DWS_ROW(dws_s1_pair_8, 1, 1, 1, 0)
+DWS_ROW(dws_s2_one_8, 2, 0, 1, 0)
+DWS_ROW(dws_s2_pair_8, 2, 1, 1, 0)
+DWS_ROW(dws_s1_one_16, 1, 0, 2, 0)
+DWS_ROW(dws_s1_pair_16, 1, 1, 2, 0)
+DWS_ROW(dws_s2_one_16, 2, 0, 2, 0)
+DWS_ROW(dws_s2_pair_16, 2, 1, 2, 0)
+DWS_ROW(dws_s1_one_8_in, 1, 0, 1, 1)
+DWS_ROW(dws_s1_pair_8_in, 1, 1, 1, 1)
+DWS_ROW(dws_s2_one_8_in, 2, 0, 1, 1)
+DWS_ROW(dws_s2_pair_8_in, 2, 1, 1, 1)
+DWS_ROW(dws_s1_one_16_in, 1, 0, 2, 1)
+DWS_ROW(dws_s1_pair_16_in, 1, 1, 2, 1)
+DWS_ROW(dws_s2_one_16_in, 2, 0, 2, 1)
+DWS_ROW(dws_s2_pair_16_in, 2, 1, 2, 1)
 
-/* [stride - 1][pair][16 channels] */
-static const dws_row_fn dws_rows_fn[2][2][2] = {
-    {{dws_s1_one_8, dws_s1_one_16}, {dws_s1_pair_8, dws_s1_pair_16}},
-    {{dws_s2_one_8, dws_s2_one_16}, {dws_s2_pair_8, dws_s2_pair_16}},
+/* [every row inside the map][stride - 1][pair][16 channels] */
+static const dws_row_fn dws_rows_fn[2][2][2][2] = {
+    {{{dws_s1_one_8, dws_s1_one_16}, {dws_s1_pair_8, dws_s1_pair_16}},
+     {{dws_s2_one_8, dws_s2_one_16}, {dws_s2_pair_8, dws_s2_pair_16}}},
+    {{{dws_s1_one_8_in, dws_s1_one_16_in}, {dws_s1_pair_8_in, dws_s1_pair_16_in}},
+     {{dws_s2_one_8_in, dws_s2_one_16_in}, {dws_s2_pair_8_in, dws_s2_pair_16_in}}},
 };
 
-/* Does dws_channels take this geometry? Stride 2 only from 256 channels: below, the per-pixel
- * tap-pair kernel (dw3x3_run) measured faster (bench_bpu_conv, Zen 4: 11.6% / 11.3% of the int8
- * peak against 9.7% / 10.2% at 112x64 and 56x128; 9.5% against 9.7% at 28x256, 6.6% against
- * 8.3% at 14x512). */
+/* Does dws_channels take this geometry? Stride 2 from 64 channels (the narrowest measured): with
+ * 16-channel passes and one row pointer for row pairs inside the map it measured faster than the
+ * per-pixel tap-pair kernel dw3x3_run (Zen 4, GMAC/s: 33.4 against 32.9 at 112x64, 32.3 against
+ * 28.3 at 56x128). */
 static int dws_fits(const bpu_conv_geom *g)
 {
     return g->kh == 3 && g->kw == 3 && g->dh == 1 && g->dw == 1 && g->sh == g->sw &&
-           (g->sh == 1 || (g->sh == 2 && g->c >= 256)) && g->c >= 8;
+           (g->sh == 1 || (g->sh == 2 && g->c >= 64)) && g->c >= 8;
 }
 
 #define DWS_WBLOCK 16 /* passes whose weights are prepared at once (26 KiB) */
@@ -868,8 +904,10 @@ static void dws_channels(const bpu_conv_geom *g, const int8_t *src, const int8_t
     const int32_t c8 = g->c / 8 * 8;
     /* channels per pass: 8 keep every column and weight pair in registers (16 spill a few), but
      * from 512 channels on (output pixels >= 2 KiB apart) half-line stores thrash L1 sets, and
-     * 16-channel passes measured faster (bench_bpu_conv: 14x512, 7x1024) */
-    const int32_t pw = g->c >= 512 ? 16 : 8;
+     * 16-channel passes measured faster (bench_bpu_conv: 14x512, 7x1024); with stride 2 (two
+     * columns loaded per pixel) 16 channels per pass measured faster at every width (Zen 4:
+     * 5% at 28x256, 10% at 56x128) */
+    const int32_t pw = g->c >= 512 || s == 2 ? 16 : 8;
     dws_w W[DWS_WBLOCK];
     for (int32_t cbb = 0; cbb < c8; cbb += pw * DWS_WBLOCK) {
         int32_t cbe = cbb + pw * DWS_WBLOCK < c8 ? cbb + pw * DWS_WBLOCK : c8;
@@ -880,11 +918,14 @@ static void dws_channels(const bpu_conv_geom *g, const int8_t *src, const int8_t
             const int8_t *base[5];
             dws_rows R;
             R.w = g->w;
+            R.row = (ptrdiff_t)g->src_row;
+            int all_in = 1;
             for (int32_t i = 0; i < 5; i++) {
                 int32_t iy = oy * s - g->pad_top + i;
                 int in = i < nrows && iy >= 0 && iy < g->h;
                 base[i] = in ? src + (size_t)iy * g->src_row : NULL;
                 R.px[i] = in ? g->src_px : 0;
+                all_in &= in || i >= nrows;
             }
             int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k;
             /* the block's whole passes in one call, then an 8-channel tail pass */
@@ -896,7 +937,7 @@ static void dws_channels(const bpu_conv_geom *g, const int8_t *src, const int8_t
                 for (int32_t i = 0; i < 5; i++)
                     R.r[i] = (base[i] ? base[i] : bpu_x86_zeros) + cb;
                 int32_t *outa = out + cb, *outb = outa + (size_t)g->wo * g->k;
-                dws_rows_fn[s - 1][pair][!part && pw == 16](
+                dws_rows_fn[all_in][s - 1][pair][!part && pw == 16](
                     &R, &W[(cb - cbb) / pw], np, -g->pad_left, g->wo, outa, outb, (size_t)g->k);
             }
         }

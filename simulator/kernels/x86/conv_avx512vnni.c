@@ -347,7 +347,9 @@ void bpu_avx512vnni_conv_rq(const bpu_conv_geom *g, const int8_t *src, const int
  * ceil(kh/4) * kw vpdpbusd per 16 channels, and a column serves every output pixel whose window
  * covers it. The bias u = x + 128 is corrected per channel by -128 * sum(w) over all taps, so
  * padded rows and columns (x = pad_value, u = pad_value + 128: the constant padc) add
- * pad_value * w and the unused 4th row (w = 0) nothing. */
+ * pad_value * w and the unused 4th row (w = 0) nothing. The MobileNet shapes (3 columns, one row
+ * group, whole blocks of 64 or, at stride 1, 32 channels) take no column buffer: dwp_stream_s1 and
+ * dwp_stream_s2 use each column from registers as it is interleaved. */
 #define DWP_GROUPS 2  /* kernel rows / 4 */
 #define DWP_KW     16 /* kernel columns */
 #define DWP_COLS   64 /* input columns interleaved at once: 64 x 256 bytes per row group */
@@ -403,9 +405,10 @@ typedef struct dwp_ctx {
      * serve two output rows, the first with weights w (rows at slots ky*dh), the second with wb
      * (slots ky*dh + 1): one column interleave per two output pixels */
     int pair;
-    __mmask16 m[4];  /* output lanes of each vector */
-    __m512i padc;    /* a padded position biased: every byte pad_value ^ 0x80 */
-    __m512i corr[4]; /* bias - 128 * sum(w) */
+    __mmask16 m[4];    /* output lanes of each vector */
+    __m512i padc;      /* a padded position biased: every byte pad_value ^ 0x80 */
+    int8_t padrow[64]; /* a padded row's pixel: every byte pad_value (read with stride 0) */
+    __m512i corr[4];   /* bias - 128 * sum(w) */
     __m512i w[DWP_GROUPS][DWP_KW][4];
     __m512i wb[DWP_KW][4];
     __m512i cols[DWP_GROUPS][DWP_COLS][4];
@@ -521,56 +524,352 @@ static void dwp_pixels(const dwp_ctx *d, __m512i (*w)[DWP_KW][4], int32_t col0, 
     }
 }
 
-/* Stride 2, 3 columns, one row group, 64 channels: each output pixel reads columns 2ox .. 2ox+2,
- * so the columns are interleaved as they stream by and used from registers (the third one is the
- * next pixel's first), with no column buffer. rows: the 4 source rows (NULL: padding) at channel
- * cb; n output pixels from input column ix_first, into out (stride k int32). */
+/* The streaming paths' weights, straight into the caller's registers (no stores through d): the
+ * interleaved kernel columns w[kx] (slot s holds kernel row ky at s = ky*dh in pair mode, else at
+ * s = ky) and the corrections corr = bias - 128 * sum(w) (mod 2^32), for the block's nc channels
+ * (lm), kernels of 3 columns and one row group. */
+static inline __attribute__((always_inline)) void dwp_w3(const dwp_ctx *d, const int8_t *wgt,
+                                                         const int32_t *bias, int32_t cb,
+                                                         __mmask64 lm, __m512i (*w)[4],
+                                                         __m512i *corr)
+{
+    const bpu_conv_geom *g = d->g;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (int32_t kx = 0; kx < 3; kx++) {
+        __m512i r[4];
+        for (int32_t sl = 0; sl < 4; sl++) {
+            int32_t ky = !d->pair || g->dh == 1 ? sl : sl % g->dh == 0 ? sl / g->dh : -1;
+            r[sl] = ky >= 0 && ky < g->kh ? load64(wgt + (size_t)(ky * 3 + kx) * g->c + cb, lm)
+                                          : _mm512_setzero_si512();
+        }
+        interleave4(r[0], r[1], r[2], r[3], w[kx]);
+    }
+    for (int32_t j = 0; j < 4; j++) {
+        __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, w[0][j]);
+        sum = _mm512_dpbusd_epi32(sum, flip, w[1][j]);
+        sum = _mm512_dpbusd_epi32(sum, flip, w[2][j]);
+        corr[j] = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(d->m[j], bias + cb + 16 * j), sum);
+    }
+}
+
+/* Stride 2 across, 3 columns, one row group, 64 channels: each output pixel reads columns
+ * 2ox .. 2ox+2, so the columns are interleaved as they stream by and used from registers (the
+ * third one is the next pixel's first), with no column buffer. One output row: the 4 source rows
+ * r[i] at the block's channel (pixel stride px[i]: a padded row reads d->padrow with stride 0;
+ * ROW3 = 0: the 4th slot, unused by kernels of 3 rows, is the constant padc), output pixels
+ * 0 .. wo - 1 into out (stride k int32), weights wv. (Sharing each interleaved 4-row group between
+ * two output rows through a column buffer halves the shuffles, but its stores cost more: measured
+ * 30% slower.) */
 static inline __attribute__((always_inline)) void
-dwp_stream_s2_body(const dwp_ctx *d, const int8_t *const *rows, int32_t ix_first, int32_t n,
-                   int32_t *out, size_t k, int ROW3)
+dwp_s2_row(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *out, size_t k,
+           __m512i (*wv)[4], const __m512i *corr, int ROW3)
 {
     const bpu_conv_geom *g = d->g;
     const __m512i flip = _mm512_set1_epi8((char)0x80), padc = d->padc;
-    const __m512i *w = d->w[0][0];
-    const int8_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const int8_t *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
+    const size_t p0 = px[0], p1 = px[1], p2 = px[2], p3 = px[3];
+    const uint32_t w = (uint32_t)g->w;
+    const int32_t ix_first = -g->pad_left, n = g->wo;
+#define DWP_LD(rr, o) _mm512_xor_si512(_mm512_loadu_si512((rr) + (o)), flip)
 #define DWP_COL(ix, v)                                                                             \
     do {                                                                                           \
-        if ((ix) < 0 || (ix) >= g->w) {                                                            \
+        if ((uint32_t)(ix) >= w) {                                                                 \
             v[0] = v[1] = v[2] = v[3] = padc;                                                      \
             break;                                                                                 \
         }                                                                                          \
-        size_t off_ = (size_t)(ix)*g->src_px;                                                      \
-        interleave4(r0 ? _mm512_xor_si512(_mm512_loadu_si512(r0 + off_), flip) : padc,             \
-                    r1 ? _mm512_xor_si512(_mm512_loadu_si512(r1 + off_), flip) : padc,             \
-                    r2 ? _mm512_xor_si512(_mm512_loadu_si512(r2 + off_), flip) : padc,             \
-                    ROW3 ? _mm512_xor_si512(_mm512_loadu_si512(r3 + off_), flip) : padc, v);       \
+        interleave4(DWP_LD(r0, (size_t)(ix)*p0), DWP_LD(r1, (size_t)(ix)*p1),                      \
+                    DWP_LD(r2, (size_t)(ix)*p2), ROW3 ? DWP_LD(r3, (size_t)(ix)*p3) : padc, v);    \
     } while (0)
-    __m512i v0[4], v1[4], v2[4];
+    __m512i v0[4], v1[4], v2[4], acc[4];
     DWP_COL(ix_first, v0);
     for (int32_t i = 0; i < n; i++) {
         int32_t ix = ix_first + 2 * i;
         DWP_COL(ix + 1, v1);
+        /* the corrections loaded per pixel, leaving registers free */
+        for (int32_t j = 0; j < 4; j++) {
+            acc[j] = _mm512_dpbusd_epi32(corr[j], v0[j], wv[0][j]);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], v1[j], wv[1][j]);
+        }
         DWP_COL(ix + 2, v2);
         for (int32_t j = 0; j < 4; j++) {
-            __m512i a = _mm512_dpbusd_epi32(d->corr[j], v0[j], w[j]);
-            a = _mm512_dpbusd_epi32(a, v1[j], w[4 + j]);
-            a = _mm512_dpbusd_epi32(a, v2[j], w[8 + j]);
-            _mm512_storeu_si512(out + (size_t)i * k + 16 * j, a);
+            acc[j] = _mm512_dpbusd_epi32(acc[j], v2[j], wv[2][j]);
+            _mm512_storeu_si512(out + (size_t)i * k + 16 * j, acc[j]);
             v0[j] = v2[j];
+        }
+    }
+#undef DWP_COL
+#undef DWP_LD
+}
+
+/* dwp_s2_row for two output rows at once (stride 2 down, kernels of 3 rows, dilation 1): row oy
+ * reads input rows r0, r1, r2 and row oy + 1 rows r2, r3, r4, so the permutes and byte unpacks of
+ * rows r2, r3 serve both 4-row groups (19 shuffles per column for the two rows against 22), both
+ * with the weights wv. Each column is used as it is interleaved (an even column ends one pixel and
+ * starts the next), leaving only the accumulators live between columns. */
+static inline __attribute__((always_inline)) void
+dwp_s2_pair(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *outa, size_t k,
+            __m512i (*wv)[4], const __m512i *corr, int IN)
+{
+    const bpu_conv_geom *g = d->g;
+    const __m512i flip = _mm512_set1_epi8((char)0x80), padc = d->padc;
+    const __m512i tr = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    const int8_t *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3], *r4 = r[4];
+    const size_t p0 = px[0], p1 = px[1], p2 = px[2], p3 = px[3], p4 = px[4], row = g->src_row;
+    const uint32_t w = (uint32_t)g->w;
+    const int32_t ix_first = -g->pad_left, n = g->wo;
+    int32_t *outb = outa + (size_t)g->wo * k;
+#define DWP_LD(rr, o)                                                                              \
+    _mm512_permutexvar_epi32(tr, _mm512_xor_si512(_mm512_loadu_si512((rr) + (o)), flip))
+#define DWP_COL2(ix, va, vb)                                                                       \
+    do {                                                                                           \
+        if ((uint32_t)(ix) >= w) {                                                                 \
+            va[0] = va[1] = va[2] = va[3] = vb[0] = vb[1] = vb[2] = vb[3] = padc;                  \
+            break;                                                                                 \
+        }                                                                                          \
+        /* IN: every row inside the map, one pointer and the row stride (five of each took more    \
+         * general registers than there are) */                                                    \
+        const int8_t *q_ = r0 + (size_t)(ix)*p0;                                                   \
+        __m512i x0 = DWP_LD(q_, 0), x1 = DWP_LD(IN ? q_ : r1, IN ? row : (size_t)(ix)*p1);         \
+        __m512i x2 = DWP_LD(IN ? q_ : r2, IN ? 2 * row : (size_t)(ix)*p2);                         \
+        __m512i x3 = DWP_LD(IN ? q_ : r3, IN ? 3 * row : (size_t)(ix)*p3);                         \
+        __m512i x4 = DWP_LD(IN ? q_ : r4, IN ? 4 * row : (size_t)(ix)*p4);                         \
+        __m512i a = _mm512_unpacklo_epi8(x0, x1), b = _mm512_unpackhi_epi8(x0, x1);                \
+        __m512i c = _mm512_unpacklo_epi8(x2, x3), e = _mm512_unpackhi_epi8(x2, x3);                \
+        __m512i f = _mm512_unpacklo_epi8(x4, padc), h = _mm512_unpackhi_epi8(x4, padc);            \
+        va[0] = _mm512_unpacklo_epi16(a, c);                                                       \
+        va[1] = _mm512_unpackhi_epi16(a, c);                                                       \
+        va[2] = _mm512_unpacklo_epi16(b, e);                                                       \
+        va[3] = _mm512_unpackhi_epi16(b, e);                                                       \
+        vb[0] = _mm512_unpacklo_epi16(c, f);                                                       \
+        vb[1] = _mm512_unpackhi_epi16(c, f);                                                       \
+        vb[2] = _mm512_unpacklo_epi16(e, h);                                                       \
+        vb[3] = _mm512_unpackhi_epi16(e, h);                                                       \
+    } while (0)
+    __m512i ga[4], gb[4], acca[4], accb[4];
+    DWP_COL2(ix_first, ga, gb);
+    for (int32_t j = 0; j < 4; j++) {
+        acca[j] = _mm512_dpbusd_epi32(corr[j], ga[j], wv[0][j]);
+        accb[j] = _mm512_dpbusd_epi32(corr[j], gb[j], wv[0][j]);
+    }
+    for (int32_t i = 0; i < n; i++) {
+        int32_t ix = ix_first + 2 * i;
+        DWP_COL2(ix + 1, ga, gb);
+        for (int32_t j = 0; j < 4; j++) {
+            acca[j] = _mm512_dpbusd_epi32(acca[j], ga[j], wv[1][j]);
+            accb[j] = _mm512_dpbusd_epi32(accb[j], gb[j], wv[1][j]);
+        }
+        DWP_COL2(ix + 2, ga, gb);
+        for (int32_t j = 0; j < 4; j++) {
+            _mm512_storeu_si512(outa + (size_t)i * k + 16 * j,
+                                _mm512_dpbusd_epi32(acca[j], ga[j], wv[2][j]));
+            _mm512_storeu_si512(outb + (size_t)i * k + 16 * j,
+                                _mm512_dpbusd_epi32(accb[j], gb[j], wv[2][j]));
+            /* the next pixel's first column (past the last pixel: unused) */
+            acca[j] = _mm512_dpbusd_epi32(corr[j], ga[j], wv[0][j]);
+            accb[j] = _mm512_dpbusd_epi32(corr[j], gb[j], wv[0][j]);
+        }
+    }
+#undef DWP_COL2
+#undef DWP_LD
+}
+
+/* Output rows [oy0, oy1) of the 64-channel block at channel cb by dwp_s2_pair and dwp_s2_row, the
+ * weights (dwp_w3) in local variables (read through d, every vpdpbusd loaded its weights again:
+ * the stores might alias them). */
+__attribute__((noinline)) static void dwp_stream_s2(const dwp_ctx *d, const int8_t *src,
+                                                    const int8_t *wgt, const int32_t *bias,
+                                                    int32_t cb, int32_t oy0, int32_t oy1,
+                                                    int32_t *acc)
+{
+    const bpu_conv_geom *g = d->g;
+    __m512i wv[3][4], corr[4];
+    dwp_w3(d, wgt, bias, cb, ~(__mmask64)0, wv, corr);
+    /* rows pair up for dwp_s2_pair when oy + 1 reads input rows 2 below oy's */
+    int pairs = g->sh == 2 && g->kh == 3 && g->dh == 1;
+    for (int32_t oy = oy0; oy < oy1; oy += pairs && oy + 1 < oy1 ? 2 : 1) {
+        const int8_t *r[5];
+        size_t px[5];
+        for (int32_t i = 0; i < 5; i++) {
+            int32_t iy = oy * g->sh - g->pad_top + i * g->dh;
+            int in = (i < g->kh || pairs) && iy >= 0 && iy < g->h;
+            r[i] = in ? src + (size_t)iy * g->src_row + cb : d->padrow;
+            px[i] = in ? g->src_px : 0;
+        }
+        int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k + cb;
+        if (pairs && oy + 1 < oy1 && px[0] && px[4])
+            dwp_s2_pair(d, r, px, out, (size_t)g->k, wv, corr, 1);
+        else if (pairs && oy + 1 < oy1)
+            dwp_s2_pair(d, r, px, out, (size_t)g->k, wv, corr, 0);
+        else if (g->kh > 3)
+            dwp_s2_row(d, r, px, out, (size_t)g->k, wv, corr, 1);
+        else
+            dwp_s2_row(d, r, px, out, (size_t)g->k, wv, corr, 0);
+    }
+}
+
+/* Stride 1, pair mode, 3 columns, one row group, 64 or 32 channels: the two output rows' pixels
+ * are computed as the columns are interleaved (each kept in registers for the next two pixels),
+ * with no column buffer, so the shuffles overlap the vpdpbusd (the column buffer's separate
+ * interleave pass took 40% of the time). One row pair: the 4 source rows r[i] (pixel stride
+ * px[i]: a padded row reads d->padrow with stride 0), output pixels 0 .. wo - 1 into outa (row A)
+ * and, with NB, the next output row (stride k int32); weights of row A wa, row B wb. The 64-channel
+ * form spills some weights to the stack (every vpdpbusd then loads one) but measured faster than
+ * two 32-channel passes, which keep everything in registers but take more shuffles per channel. */
+static inline __attribute__((always_inline)) void
+dwp_s1_pair64(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *outa, size_t k,
+              __m512i (*wa)[4], __m512i (*wb)[4], const __m512i *corr, int NB)
+{
+    const bpu_conv_geom *g = d->g;
+    const __m512i flip = _mm512_set1_epi8((char)0x80), padc = d->padc;
+    const int8_t *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
+    const size_t p0 = px[0], p1 = px[1], p2 = px[2], p3 = px[3];
+    const uint32_t w = (uint32_t)g->w;
+    const int32_t ix_first = -g->pad_left, n = g->wo;
+    int32_t *outb = outa + (size_t)g->wo * k;
+#define DWP_COL(ix, v)                                                                             \
+    do {                                                                                           \
+        if ((uint32_t)(ix) >= w) {                                                                 \
+            v[0] = v[1] = v[2] = v[3] = padc;                                                      \
+            break;                                                                                 \
+        }                                                                                          \
+        interleave4(_mm512_xor_si512(_mm512_loadu_si512(r0 + (size_t)(ix)*p0), flip),              \
+                    _mm512_xor_si512(_mm512_loadu_si512(r1 + (size_t)(ix)*p1), flip),              \
+                    _mm512_xor_si512(_mm512_loadu_si512(r2 + (size_t)(ix)*p2), flip),              \
+                    _mm512_xor_si512(_mm512_loadu_si512(r3 + (size_t)(ix)*p3), flip), v);          \
+    } while (0)
+    __m512i c0[4], c1[4], c2[4];
+    DWP_COL(ix_first, c0);
+    DWP_COL(ix_first + 1, c1);
+    for (int32_t i = 0; i < n; i++) {
+        DWP_COL(ix_first + i + 2, c2);
+        for (int32_t j = 0; j < 4; j++) {
+            __m512i a = _mm512_dpbusd_epi32(corr[j], c0[j], wa[0][j]);
+            a = _mm512_dpbusd_epi32(a, c1[j], wa[1][j]);
+            a = _mm512_dpbusd_epi32(a, c2[j], wa[2][j]);
+            _mm512_storeu_si512(outa + (size_t)i * k + 16 * j, a);
+            if (NB) {
+                __m512i b = _mm512_dpbusd_epi32(corr[j], c0[j], wb[0][j]);
+                b = _mm512_dpbusd_epi32(b, c1[j], wb[1][j]);
+                b = _mm512_dpbusd_epi32(b, c2[j], wb[2][j]);
+                _mm512_storeu_si512(outb + (size_t)i * k + 16 * j, b);
+            }
+            c0[j] = c1[j];
+            c1[j] = c2[j];
         }
     }
 #undef DWP_COL
 }
 
-/* ROW3 = 0: the 4th row slot is padding (kernels of 3 rows, or a padded 4th row), a constant. */
-__attribute__((noinline)) static void dwp_stream_s2(const dwp_ctx *d, const int8_t *const *rows,
-                                                    int32_t ix_first, int32_t n, int32_t *out,
-                                                    size_t k)
+/* dwp_s1_pair64 for a block of 32 channels, the interleave at half width. */
+static inline __attribute__((always_inline)) void
+dwp_s1_pair32(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *outa, size_t k,
+              __m512i (*wa)[2], __m512i (*wb)[2], const __m512i *corr, int NB)
 {
-    if (rows[3])
-        dwp_stream_s2_body(d, rows, ix_first, n, out, k, 1);
-    else
-        dwp_stream_s2_body(d, rows, ix_first, n, out, k, 0);
+    const bpu_conv_geom *g = d->g;
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    const __m512i padc = d->padc;
+    const int8_t *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
+    const size_t p0 = px[0], p1 = px[1], p2 = px[2], p3 = px[3];
+    const uint32_t w = (uint32_t)g->w;
+    const int32_t ix_first = -g->pad_left, n = g->wo;
+    int32_t *outb = outa + (size_t)g->wo * k;
+#define DWP_LD(rr, o)                                                                              \
+    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)((rr) + (o))), flip)
+#define DWP_COL(ix, v)                                                                             \
+    do {                                                                                           \
+        if ((uint32_t)(ix) >= w) {                                                                 \
+            v[0] = v[1] = padc;                                                                    \
+            break;                                                                                 \
+        }                                                                                          \
+        interleave4_32(DWP_LD(r0, (size_t)(ix)*p0), DWP_LD(r1, (size_t)(ix)*p1),                   \
+                       DWP_LD(r2, (size_t)(ix)*p2), DWP_LD(r3, (size_t)(ix)*p3), v);               \
+    } while (0)
+    __m512i c0[2], c1[2], c2[2];
+    DWP_COL(ix_first, c0);
+    DWP_COL(ix_first + 1, c1);
+    for (int32_t i = 0; i < n; i++) {
+        DWP_COL(ix_first + i + 2, c2);
+        for (int32_t j = 0; j < 2; j++) {
+            __m512i a = _mm512_dpbusd_epi32(corr[j], c0[j], wa[0][j]);
+            a = _mm512_dpbusd_epi32(a, c1[j], wa[1][j]);
+            a = _mm512_dpbusd_epi32(a, c2[j], wa[2][j]);
+            _mm512_storeu_si512(outa + (size_t)i * k + 16 * j, a);
+            if (NB) {
+                __m512i b = _mm512_dpbusd_epi32(corr[j], c0[j], wb[0][j]);
+                b = _mm512_dpbusd_epi32(b, c1[j], wb[1][j]);
+                b = _mm512_dpbusd_epi32(b, c2[j], wb[2][j]);
+                _mm512_storeu_si512(outb + (size_t)i * k + 16 * j, b);
+            }
+            c0[j] = c1[j];
+            c1[j] = c2[j];
+        }
+    }
+#undef DWP_COL
+#undef DWP_LD
+}
+
+/* The 4 source rows of the row pair at output row oy, channel cb (padded rows: d->padrow, pixel
+ * stride 0). */
+static inline void dwp_pair_rows(const dwp_ctx *d, const int8_t *src, int32_t cb, int32_t oy,
+                                 const int8_t **r, size_t *px)
+{
+    const bpu_conv_geom *g = d->g;
+    for (int32_t i = 0; i < 4; i++) {
+        int32_t iy = oy - g->pad_top + i;
+        int in = iy >= 0 && iy < g->h;
+        r[i] = in ? src + (size_t)iy * g->src_row + cb : d->padrow;
+        px[i] = in ? g->src_px : 0;
+    }
+}
+
+/* Output rows [oy0, oy1) of the block at channel cb (d->nv: 4 or 2 whole vectors, lm its
+ * channels) by dwp_s1_pair64 or dwp_s1_pair32, the weights (dwp_w3; row B's one slot up) in local
+ * variables. */
+__attribute__((noinline)) static void dwp_stream_s1(const dwp_ctx *d, const int8_t *src,
+                                                    const int8_t *wgt, const int32_t *bias,
+                                                    int32_t cb, __mmask64 lm, int32_t oy0,
+                                                    int32_t oy1, int32_t *acc)
+{
+    const bpu_conv_geom *g = d->g;
+    const int8_t *r[4];
+    size_t px[4];
+    __m512i w4[3][4], c4[4];
+    dwp_w3(d, wgt, bias, cb, lm, w4, c4);
+    if (d->nv == 4) {
+        __m512i wa[3][4], wb[3][4], corr[4];
+        for (int32_t j = 0; j < 4; j++) {
+            corr[j] = c4[j];
+            for (int32_t kx = 0; kx < 3; kx++) {
+                wa[kx][j] = w4[kx][j];
+                wb[kx][j] = _mm512_slli_epi32(wa[kx][j], 8); /* one slot up: row B */
+            }
+        }
+        for (int32_t oy = oy0; oy < oy1; oy += 2) {
+            dwp_pair_rows(d, src, cb, oy, r, px);
+            int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k + cb;
+            if (oy + 1 < oy1)
+                dwp_s1_pair64(d, r, px, out, (size_t)g->k, wa, wb, corr, 1);
+            else
+                dwp_s1_pair64(d, r, px, out, (size_t)g->k, wa, wb, corr, 0);
+        }
+        return;
+    }
+    __m512i wa[3][2], wb[3][2], corr[2];
+    for (int32_t j = 0; j < 2; j++) {
+        corr[j] = c4[j];
+        for (int32_t kx = 0; kx < 3; kx++) {
+            wa[kx][j] = w4[kx][j];
+            wb[kx][j] = _mm512_slli_epi32(wa[kx][j], 8);
+        }
+    }
+    for (int32_t oy = oy0; oy < oy1; oy += 2) {
+        dwp_pair_rows(d, src, cb, oy, r, px);
+        int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k + cb;
+        if (oy + 1 < oy1)
+            dwp_s1_pair32(d, r, px, out, (size_t)g->k, wa, wb, corr, 1);
+        else
+            dwp_s1_pair32(d, r, px, out, (size_t)g->k, wa, wb, corr, 0);
+    }
 }
 
 /* Output rows [oy0, oy1) for channels [cb, cb + nc), nc <= 64. */
@@ -586,24 +885,35 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
         int32_t left = nc - 16 * j;
         d->m[j] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
     }
+    /* the streaming paths (no column buffer) take their weights themselves */
+    if (d->groups == 1 && !d->pair && g->kw == 3 && g->sw == 2 && g->dw == 1 && nc == 64) {
+        dwp_stream_s2(d, src, wgt, bias, cb, oy0, oy1, acc);
+        return;
+    }
+    if (d->groups == 1 && d->pair && g->kw == 3 && g->sw == 1 && g->dw == 1 &&
+        (nc == 64 || nc == 32)) {
+        dwp_stream_s1(d, src, wgt, bias, cb, lm, oy0, oy1, acc);
+        return;
+    }
     for (int32_t q = 0; q < d->groups; q++) {
         for (int32_t kx = 0; kx < g->kw; kx++) {
             /* slot s holds kernel row 4q + s, or in pair mode the row at s = ky*dh (first output
-             * row) and s = ky*dh + 1 (second); zero where none */
-            __m512i r[4], rb[4];
+             * row; slot 3 stays zero as (kh - 1) * dh <= 2) and s = ky*dh + 1 (second: the same
+             * bytes one slot up, a shift of each 32-bit lane); zero where none */
+            __m512i r[4];
             for (int32_t sl = 0; sl < 4; sl++) {
-                int32_t ky = d->pair ? (sl % g->dh == 0 ? sl / g->dh : -1) : 4 * q + sl;
-                int32_t kb = d->pair && sl >= 1 && (sl - 1) % g->dh == 0 ? (sl - 1) / g->dh : -1;
+                int32_t ky = !d->pair          ? 4 * q + sl
+                             : g->dh == 1      ? sl /* no division in the common case */
+                             : sl % g->dh == 0 ? sl / g->dh
+                                               : -1;
                 r[sl] = ky >= 0 && ky < g->kh
                             ? load64(wgt + (size_t)(ky * g->kw + kx) * g->c + cb, lm)
                             : _mm512_setzero_si512();
-                rb[sl] = kb >= 0 && kb < g->kh
-                             ? load64(wgt + (size_t)(kb * g->kw + kx) * g->c + cb, lm)
-                             : _mm512_setzero_si512();
             }
             interleave4(r[0], r[1], r[2], r[3], d->w[q][kx]);
             if (d->pair)
-                interleave4(rb[0], rb[1], rb[2], rb[3], d->wb[kx]);
+                for (int32_t j = 0; j < 4; j++)
+                    d->wb[kx][j] = _mm512_slli_epi32(d->w[q][kx][j], 8);
         }
     }
     /* corr = bias - 128 * sum(w) (mod 2^32), the sums taken by vpdpbusd with u = 128 */
@@ -615,7 +925,6 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
         d->corr[j] = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(d->m[j], bias + cb + 16 * j), sum);
     }
     int32_t chunk = (DWP_COLS - ext_w - 1) / g->sw + 1;
-    int stream = d->groups == 1 && !d->pair && g->kw == 3 && g->sw == 2 && g->dw == 1 && nc == 64;
     for (int32_t ox0 = 0; ox0 < g->wo; ox0 += chunk) {
         int32_t nox = g->wo - ox0 < chunk ? g->wo - ox0 : chunk;
         int32_t ix_first = ox0 * g->sw - g->pad_left;
@@ -625,7 +934,7 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
         int32_t ca = ix_first < 0 ? -ix_first : 0;
         int32_t ce = g->w - ix_first < ncols ? g->w - ix_first : ncols;
         ce = ce < ca ? ca : ce;
-        for (int32_t q = 0; q < d->groups && !stream; q++)
+        for (int32_t q = 0; q < d->groups; q++)
             for (int32_t col = 0; col < ncols; col++)
                 if (col < ca || col >= ce)
                     for (int32_t j = 0; j < 4; j++)
@@ -636,11 +945,6 @@ static void dwp_block(dwp_ctx *d, const int8_t *src, const int8_t *wgt, const in
                 int32_t iy = oy * g->sh - g->pad_top + (d->pair ? i : i * g->dh);
                 int used = d->pair || i < g->kh;
                 rows[i] = used && iy >= 0 && iy < g->h ? src + (size_t)iy * g->src_row + cb : NULL;
-            }
-            if (stream) {
-                dwp_stream_s2(d, rows, ix_first, nox,
-                              acc + ((size_t)(oy - oy0) * g->wo + ox0) * g->k + cb, (size_t)g->k);
-                continue;
             }
             for (int32_t q = 0; q < d->groups; q++) {
                 const int8_t *r0 = rows[4 * q], *r1 = rows[4 * q + 1], *r2 = rows[4 * q + 2],
@@ -694,6 +998,7 @@ void bpu_avx512_dwconv(const bpu_conv_geom *g, const int8_t *src, const int8_t *
         d.groups = groups;
         d.pair = g->sh == 1 && (g->kh - 1) * g->dh <= 2;
         d.padc = _mm512_set1_epi8((char)(g->pad_value ^ 0x80));
+        memset(d.padrow, (int)(int8_t)g->pad_value, sizeof(d.padrow));
         for (int32_t cb = 0; cb < g->c; cb += 64)
             dwp_block(&d, src, wgt, bias, cb, g->c - cb < 64 ? g->c - cb : 64, oy0, oy1, acc);
         return;
@@ -800,7 +1105,9 @@ void bpu_avx512_requant(const int32_t *acc, int32_t n, int32_t k, const int32_t 
 }
 
 /* DEPTHWISE fused: rows in chunks whose int32 accumulators (<= 32 KiB, at least two rows for the
- * paired path while they fit the scratch) stay in the L1 cache, each requantised right after. */
+ * paired path while they fit the scratch) stay in the L1 cache, each requantised right after. An
+ * even number of rows per chunk: the paired paths would take a chunk's odd last row alone, its
+ * interleaved row group serving one output row instead of two. */
 void bpu_avx512_dwconv_rq(const bpu_conv_geom *g, const int8_t *src, const int8_t *wgt,
                           const int32_t *bias, int32_t oy0, int32_t oy1, const bpu_conv_out *o,
                           int32_t *scratch)
@@ -809,6 +1116,8 @@ void bpu_avx512_dwconv_rq(const bpu_conv_geom *g, const int8_t *src, const int8_
     int32_t rows = (int32_t)(8192u / row);
     if (rows < 2)
         rows = 2 * row <= 65536u ? 2 : 1;
+    else
+        rows &= ~1;
     for (int32_t y = oy0; y < oy1; y += rows) {
         int32_t y1 = y + rows < oy1 ? y + rows : oy1;
         bpu_avx512_dwconv(g, src, wgt, bias, y, y1, scratch);
