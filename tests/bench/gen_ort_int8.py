@@ -11,10 +11,12 @@ int32 biases and scales (the float copies our integer nodes carry for reports):
   Flatten                       -> Flatten (on the quantized tensor)
   Gemm (out_int32 = 1) + Dequantize -> com.microsoft QGemm with float output (per-column scales)
 Activation type (--act):
-  s8: int8 activations, zero point 0, exactly our scales (the S8S8 kernels);
+  s8: int8 activations, exactly our scales and zero points (0, or -127 for an unsigned
+      activation: docs/quantized-ops.md section 2) (the S8S8 kernels);
   u8: uint8 activations (the U8S8 kernels, onnxruntime's default for x86): the input keeps our
-      scale with zero point 128; a Conv output whose clamp starts at 0 (ReLU/ReLU6) has zero
-      point 0 and our scale, so its [0, 127] range fits.
+      scale with zero point 128; a Conv output whose clamp starts at its real 0 (ReLU/ReLU6: lo =
+      its output_zero_point, 0 or -127) has zero point 0 and our scale, uint8 = q - zero point,
+      so its [lo, hi] range fits [0, 254].
 Our requantiser's clamp [lo, hi] and rounding are not expressed, so the outputs are not
 bit-identical to ours: the model exists to be timed, doing the same integer work per layer (the
 same MACs and one requantisation per output).
@@ -67,8 +69,10 @@ def convert(src, act):
         elif n.domain == OUR_DOMAIN and n.op_type == "Conv":
             if a.get("out_int32", 0):
                 die(f"node {n.name}: Conv with out_int32 = 1 is not mapped")
-            if act == "u8" and a["lo"] < 0:
-                die(f"node {n.name}: clamp starts at {a['lo']} < 0: not representable in u8")
+            zp_out = a.get("output_zero_point", 0)
+            if act == "u8" and a["lo"] < zp_out:
+                die(f"node {n.name}: clamp starts at {a['lo']}, below its zero point {zp_out}: "
+                    "negative values are not representable in u8")
             xs, xz = qparams[n.input[0]]
             w = numpy_helper.to_array(inits[n.input[1]])
             b = numpy_helper.to_array(inits[n.input[2]])
@@ -77,7 +81,7 @@ def convert(src, act):
             ws = const(f"{n.name}_ort_wscale", np.array(a["weight_scales"], dtype=np.float32))
             wz = const(f"{n.name}_ort_wzp", np.zeros(k, dtype=np.int8))
             bn = const(f"{n.name}_ort_b", b.astype(np.int32))
-            ys, yz = scale_zp(n.output[0], a["output_scale"], 0)
+            ys, yz = scale_zp(n.output[0], a["output_scale"], 0 if act == "u8" else zp_out)
             nodes.append(helper.make_node(
                 "QLinearConv", [n.input[0], xs, xz, wn, ws, wz, ys, yz, bn], [n.output[0]],
                 name=n.name, kernel_shape=a["kernel_shape"], strides=a["strides"],
