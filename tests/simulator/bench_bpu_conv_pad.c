@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bpu/sim.h"
+#include "bpu_test_util.h"
 
 typedef struct shape {
     const char *name;
@@ -51,52 +52,21 @@ static uint32_t rnd(uint64_t *s)
     return (uint32_t)(*s >> 32);
 }
 
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* [CONV, END] for the shape with the given pad value. */
 static int load_program(const shape *sh, int8_t pad, bpu_program **out)
 {
-    bpu_insn cv = {.opcode = BPU_OP_CONV, .flags = (uint8_t)(sh->dwise ? BPU_CONV_DEPTHWISE : 0)};
-    uint16_t ho = (uint16_t)((sh->h + 2 - sh->kh) / sh->s + 1);
-    cv.u.conv = (bpu_conv_op){.src = A_SRC,
-                              .dst = A_DST,
-                              .wgt = A_WGT,
-                              .param = A_PARAM,
-                              .h = sh->h,
-                              .w = sh->h,
-                              .c = sh->c,
-                              .k = sh->k,
-                              .ho = ho,
-                              .wo = ho,
-                              .kh = sh->kh,
-                              .kw = sh->kh,
-                              .sh = sh->s,
-                              .sw = sh->s,
-                              .dh = 1,
-                              .dw = 1,
-                              .pad_top = 1,
-                              .pad_bottom = 1,
-                              .pad_left = 1,
-                              .pad_right = 1,
-                              .lo = -128,
-                              .hi = 127,
-                              .src_px = sh->c,
-                              .dst_px = sh->k,
-                              .src_row = (uint32_t)sh->c * sh->h,
-                              .dst_row = (uint32_t)sh->k * ho,
-                              .pad = pad};
+    bpu_insn cv = conv_insn((uint8_t)(sh->dwise ? BPU_CONV_DEPTHWISE : 0), sh->h, sh->h, sh->c,
+                            sh->k, sh->kh, sh->s);
+    cv.u.conv.src = A_SRC;
+    cv.u.conv.dst = A_DST;
+    cv.u.conv.wgt = A_WGT;
+    cv.u.conv.param = A_PARAM;
+    cv.u.conv.pad = pad;
     bpu_insn end = {.opcode = BPU_OP_END};
-    uint8_t bytes[2 * BPU_INSN_BYTES];
+    prog p = {.n = 0};
+    PROG_SET(&p, &cv, &end);
     bpu_error err = {0, ""};
-    if (bpu_encode(&cv, bytes, &err) != BPU_OK ||
-        bpu_encode(&end, bytes + BPU_INSN_BYTES, &err) != BPU_OK ||
-        bpu_program_load(bytes, sizeof(bytes), BPU_MARCH_BAYES, out, &err) != BPU_OK) {
+    if (prog_load(&p, BPU_MARCH_BAYES, out, &err) != BPU_OK) {
         fprintf(stderr, "bench_bpu_conv_pad: %s: %s\n", sh->name, err.msg);
         return -1;
     }
@@ -133,9 +103,9 @@ int main(int argc, char **argv)
         const shape *sh = &shapes[si];
         if (only && !strstr(sh->name, only))
             continue;
-        bpu_program *prog[MAX_PROG] = {NULL, NULL};
-        if (load_program(sh, 0, &prog[0]) || load_program(sh, -127, &prog[1])) {
-            bpu_program_free(prog[0]);
+        bpu_program *progs[MAX_PROG] = {NULL, NULL};
+        if (load_program(sh, 0, &progs[0]) || load_program(sh, -127, &progs[1])) {
+            bpu_program_free(progs[0]);
             return 1;
         }
         for (int v = 0; v < BPU_ISA_COUNT && status == 0; v++) {
@@ -157,7 +127,7 @@ int main(int argc, char **argv)
             do { /* alternate the two programs; the first run of each also sizes the scratch */
                 for (int p = 0; p < MAX_PROG && status == 0; p++) {
                     double t0 = now();
-                    if (bpu_sim_exec(sim, prog[p], &err) != BPU_OK) {
+                    if (bpu_sim_exec(sim, progs[p], &err) != BPU_OK) {
                         fprintf(stderr, "bench_bpu_conv_pad: %s\n", err.msg);
                         status = 1;
                     }
@@ -172,8 +142,8 @@ int main(int argc, char **argv)
                        best[1] * 1e3, best[1] / best[0]);
             bpu_sim_destroy(sim);
         }
-        bpu_program_free(prog[0]);
-        bpu_program_free(prog[1]);
+        bpu_program_free(progs[0]);
+        bpu_program_free(progs[1]);
     }
     printf("(best of alternating bpu_sim_exec runs after one warm-up each; ratio = pad -127 / pad "
            "0)\n");

@@ -1,6 +1,6 @@
 /* Shared helpers of the BPU tests: a deterministic RNG, the tests' own scalar rounding model
- * (written with division, independently of bpu/numerics.h's shifts), weight packers and a
- * program builder. */
+ * (written with division, independently of bpu/numerics.h's shifts), weight packers, builders of
+ * the instructions several tests use and a program builder. */
 #ifndef BPU_TEST_UTIL_H
 #define BPU_TEST_UTIL_H
 
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bpu/isa.h"
+#include "bpu/sim.h"
 
 typedef struct rng {
     uint64_t s;
@@ -96,6 +97,86 @@ static inline void prog_add(prog *p, const bpu_insn *in)
 static inline size_t prog_len(const prog *p)
 {
     return p->n * BPU_INSN_BYTES;
+}
+
+/* Make p the program in[0..n) (whatever p held before is dropped). */
+static inline void prog_set(prog *p, const bpu_insn *const *in, size_t n)
+{
+    p->n = 0;
+    for (size_t i = 0; i < n; i++)
+        prog_add(p, in[i]);
+}
+
+/* PROG_SET(&p, &a, &b, &end): prog_set with the count taken from the list of pointers. */
+#define PROG_SET(p, ...)                                                                           \
+    prog_set((p), (const bpu_insn *const[]){__VA_ARGS__},                                          \
+             sizeof((const bpu_insn *const[]){__VA_ARGS__}) / sizeof(const bpu_insn *))
+
+/* bpu_program_load of p's bytes for march (see bpu/sim.h: validates; *out is freed by the caller).
+ */
+static inline bpu_status prog_load(const prog *p, bpu_march_id march, bpu_program **out,
+                                   bpu_error *err)
+{
+    return bpu_program_load(p->bytes, prog_len(p), march, out, err);
+}
+
+/* ---- instructions several tests build ------------------------------------------------------ */
+
+/* A CONV with padding 1 on every side, dilation 1, kernel kh x kh and stride s on both axes, so
+ * the output is ((h + 2 - kh) / s + 1) x ((w + 2 - kh) / s + 1) (h + 2 >= kh), with packed pixels
+ * and rows (src_px = c; dst_px = k, or 4 k bytes of int32 partials with BPU_CONV_ACC_OUT) and its
+ * operands at the tests' fixed SRAM places: src 0, dst 0x40000, weights 0x80000, parameter records
+ * 0xC0000. The clamp is [-128, 127], or 0 and 0 (unused) with ACC_OUT; pad value 0. The word is
+ * zeroed first (padding bytes included: tests compare decoded fields byte for byte). */
+static inline bpu_insn conv_insn(uint8_t flags, uint16_t h, uint16_t w, uint16_t c, uint16_t k,
+                                 uint8_t kh, uint8_t s)
+{
+    int acc_out = (flags & BPU_CONV_ACC_OUT) != 0;
+    bpu_insn in;
+    memset(&in, 0, sizeof(in));
+    in.opcode = BPU_OP_CONV;
+    in.flags = flags;
+    bpu_conv_op *cv = &in.u.conv;
+    cv->dst = 0x40000;
+    cv->wgt = 0x80000;
+    cv->param = 0xC0000;
+    cv->h = h;
+    cv->w = w;
+    cv->c = c;
+    cv->k = k;
+    cv->ho = (uint16_t)((h + 2 - kh) / s + 1);
+    cv->wo = (uint16_t)((w + 2 - kh) / s + 1);
+    cv->kh = cv->kw = kh;
+    cv->sh = cv->sw = s;
+    cv->dh = cv->dw = 1;
+    cv->pad_top = cv->pad_bottom = cv->pad_left = cv->pad_right = 1;
+    cv->lo = (int8_t)(acc_out ? 0 : -128);
+    cv->hi = (int8_t)(acc_out ? 0 : 127);
+    cv->src_px = c;
+    cv->dst_px = (uint16_t)(acc_out ? 4 * k : k);
+    cv->src_row = (uint32_t)c * w;
+    cv->dst_row = (uint32_t)cv->dst_px * cv->wo;
+    return in;
+}
+
+/* A LOAD or STORE (opcode) of x_bytes between DDR segment seg at offset 0 and SRAM at sram: one
+ * row of one plane, no padding, fill 0. */
+static inline bpu_insn dma_insn(uint8_t opcode, uint8_t dep, uint8_t seg, uint32_t sram,
+                                uint32_t x_bytes)
+{
+    bpu_insn in = {.opcode = opcode, .dep = dep};
+    in.u.dma =
+        (bpu_dma_op){.seg = seg, .sram = sram, .x_bytes = x_bytes, .y_rows = 1, .z_planes = 1};
+    return in;
+}
+
+/* A FILL of x_bytes at SRAM dst with value: one row of one plane. */
+static inline bpu_insn fill_insn(uint8_t dep, uint32_t dst, int8_t value, uint32_t x_bytes)
+{
+    bpu_insn in = {.opcode = BPU_OP_FILL, .dep = dep};
+    in.u.copy =
+        (bpu_copy_op){.dst = dst, .value = value, .x_bytes = x_bytes, .y_rows = 1, .z_planes = 1};
+    return in;
 }
 
 static inline void wr32(uint8_t *p, int64_t v)

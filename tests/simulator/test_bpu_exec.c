@@ -55,17 +55,14 @@ static bpu_insn end_insn(void)
     return e;
 }
 
-/* Run [in, END] with bpu_sim_run (exec 0) or bpu_sim_exec (exec 1); returns the status, keeps a
- * pre-run SRAM copy in f->before. */
-static bpu_status run1_how(fixture *f, const bpu_insn *in, int exec, bpu_counters *ctr,
-                           bpu_error *err)
+/* Load p (bernoulli2) and run it with bpu_sim_run (exec 0) or bpu_sim_exec (exec 1); returns the
+ * load's status if it fails (printed; never BPU_E_FAULT, a run-time status), else the run's, and
+ * keeps a pre-run SRAM copy in f->before. */
+static bpu_status run_prog_how(fixture *f, const prog *p, int exec, bpu_counters *ctr,
+                               bpu_error *err)
 {
-    prog p = {.n = 0};
-    bpu_insn e = end_insn();
-    prog_add(&p, in);
-    prog_add(&p, &e);
     bpu_program *pg = NULL;
-    bpu_status st = bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, err);
+    bpu_status st = prog_load(p, BPU_MARCH_BERNOULLI2, &pg, err);
     if (st != BPU_OK) {
         print_error("load: %s\n", err->msg);
         return st;
@@ -75,6 +72,21 @@ static bpu_status run1_how(fixture *f, const bpu_insn *in, int exec, bpu_counter
     st = exec ? bpu_sim_exec(f->sim, pg, err) : bpu_sim_run(f->sim, pg, ctr ? ctr : &c, err);
     bpu_program_free(pg);
     return st;
+}
+
+static bpu_status run_prog(fixture *f, const prog *p, bpu_counters *ctr, bpu_error *err)
+{
+    return run_prog_how(f, p, 0, ctr, err);
+}
+
+/* run_prog_how of [in, END] */
+static bpu_status run1_how(fixture *f, const bpu_insn *in, int exec, bpu_counters *ctr,
+                           bpu_error *err)
+{
+    prog p = {.n = 0};
+    bpu_insn e = end_insn();
+    PROG_SET(&p, in, &e);
+    return run_prog_how(f, &p, exec, ctr, err);
 }
 
 static bpu_status run1(fixture *f, const bpu_insn *in, bpu_counters *ctr, bpu_error *err)
@@ -127,6 +139,17 @@ static void fill_rand(fixture *f, uint32_t addr, uint32_t n)
 static int8_t B(const fixture *f, uint64_t addr) /* pre-run SRAM byte */
 {
     return (int8_t)f->before[addr];
+}
+
+/* SRAM address of channel c of pixel (y, x) in a map at base with row and pixel strides in bytes */
+static uint64_t hwc(uint64_t base, uint32_t row, uint32_t px, int32_t y, int32_t x, int32_t c)
+{
+    return base + (uint64_t)y * row + (uint64_t)x * px + (uint64_t)c;
+}
+
+static int8_t out8(const fixture *f, uint64_t addr) /* post-run SRAM byte */
+{
+    return (int8_t)f->S[addr];
 }
 
 static void put_rq(uint8_t *p, int64_t m, uint32_t r) /* {M i32, r u8, 0, 0, 0} */
@@ -312,8 +335,7 @@ static int64_t model_conv_acc(const fixture *f, const conv_t *t, int32_t oy, int
             int32_t iy = oy * c->sh - c->pad_top + ky * c->dh;
             int32_t ix = ox * c->sw - c->pad_left + kx * c->dw;
             int outside = iy < 0 || ix < 0 || iy >= c->h || ix >= c->w;
-            uint64_t px =
-                outside ? 0 : c->src + (uint64_t)iy * c->src_row + (uint64_t)ix * c->src_px;
+            uint64_t px = outside ? 0 : hwc(c->src, c->src_row, c->src_px, iy, ix, 0);
             if (dwise) {
                 int64_t x = outside ? c->pad : B(f, px + k);
                 sum += x * t->w[((size_t)ky * c->kw + kx) * c->c + k];
@@ -342,8 +364,7 @@ static void check_conv_int8(const fixture *f, const conv_t *t)
                 const uint8_t *rec = f->before + c->param + k * BPU_PARAM_BYTES;
                 int64_t acc = rd32s(rec) + model_conv_acc(f, t, oy, ox, k);
                 int8_t want = model_requant64(acc, rd32s(rec + 4), rec[8], c->lo, c->hi);
-                int8_t got =
-                    (int8_t)f->S[c->dst + (uint64_t)oy * c->dst_row + (uint64_t)ox * c->dst_px + k];
+                int8_t got = out8(f, hwc(c->dst, c->dst_row, c->dst_px, oy, ox, k));
                 if (got != want)
                     print_error("conv (%d,%d,%d): got %d want %d\n", oy, ox, k, got, want);
                 assert_int_equal(got, want);
@@ -364,8 +385,8 @@ static void check_conv_any(const fixture *f, const conv_t *t, const char *varian
                 size_t at = ((size_t)oy * c->wo + ox) * c->k + k;
                 int64_t base = acc_in ? rd32s(f->before + c->acc + at * 4) : rd32s(rec);
                 int32_t acc = model_wrap32(base + model_conv_acc(f, t, oy, ox, k));
-                const uint8_t *d = f->S + c->dst + (uint64_t)oy * c->dst_row +
-                                   (uint64_t)ox * c->dst_px + (acc_out ? 4u * k : (uint32_t)k);
+                const uint8_t *d =
+                    f->S + hwc(c->dst, c->dst_row, c->dst_px, oy, ox, acc_out ? 4 * k : k);
                 int64_t got = acc_out ? rd32s(d) : (int8_t)d[0];
                 int64_t want =
                     acc_out ? acc : model_requant64(acc, rd32s(rec + 4), rec[8], c->lo, c->hi);
@@ -447,23 +468,14 @@ static void test_conv_acc_chain(void **state)
         b.u.conv.acc = 0xD0000;
         b.u.conv.wgt = 0xA0000;
         pack_normal(wb, c->k, c->kh, c->kw, cb, (int8_t *)(f->S + 0xA0000));
-        prog_add(&p, &a);
-        prog_add(&p, &b);
-        prog_add(&p, &e);
-        bpu_program *pg = NULL;
+        PROG_SET(&p, &a, &b, &e);
         bpu_error err;
-        bpu_counters ctr;
-        assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
-                         BPU_OK);
-        assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_OK);
-        bpu_program_free(pg);
+        assert_int_equal(run_prog(f, &p, NULL, &err), BPU_OK); /* the load's status included */
         for (int32_t oy = 0; oy < c->ho; oy++)
             for (int32_t ox = 0; ox < c->wo; ox++)
                 for (int32_t k = 0; k < c->k; k++)
-                    assert_int_equal(
-                        (int8_t)
-                            f->S[c->dst + (uint64_t)oy * c->dst_row + (uint64_t)ox * c->dst_px + k],
-                        want[((size_t)oy * c->wo + ox) * c->k + k]);
+                    assert_int_equal(out8(f, hwc(c->dst, c->dst_row, c->dst_px, oy, ox, k)),
+                                     want[((size_t)oy * c->wo + ox) * c->k + k]);
         free(want);
         free(wa);
         free(wb);
@@ -581,36 +593,10 @@ static void conv_pad_hand_body(fixture *f, const char *variant)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int dwise = cases[i].dwise, acc_out = cases[i].acc_out;
         uint16_t k = (uint16_t)(dwise ? 2 : 1);
-        bpu_insn in = {.opcode = BPU_OP_CONV,
-                       .flags = (uint8_t)((dwise ? BPU_CONV_DEPTHWISE : 0) |
-                                          (acc_out ? BPU_CONV_ACC_OUT : 0))};
-        in.u.conv = (bpu_conv_op){.src = 0,
-                                  .dst = 0x40000,
-                                  .wgt = 0x80000,
-                                  .param = 0xC0000,
-                                  .h = 1,
-                                  .w = 1,
-                                  .c = 2,
-                                  .k = k,
-                                  .ho = 1,
-                                  .wo = 1,
-                                  .kh = 3,
-                                  .kw = 3,
-                                  .sh = 1,
-                                  .sw = 1,
-                                  .dh = 1,
-                                  .dw = 1,
-                                  .pad_top = 1,
-                                  .pad_bottom = 1,
-                                  .pad_left = 1,
-                                  .pad_right = 1,
-                                  .lo = (int8_t)(acc_out ? 0 : -128),
-                                  .hi = (int8_t)(acc_out ? 0 : 127),
-                                  .src_px = 2,
-                                  .dst_px = (uint16_t)(acc_out ? 4 * k : k),
-                                  .src_row = 2,
-                                  .dst_row = acc_out ? 4u * k : k,
-                                  .pad = cases[i].pad};
+        bpu_insn in = conv_insn(
+            (uint8_t)((dwise ? BPU_CONV_DEPTHWISE : 0) | (acc_out ? BPU_CONV_ACC_OUT : 0)), 1, 1, 2,
+            k, 3, 1);
+        in.u.conv.pad = cases[i].pad;
         f->S[0] = 5;
         f->S[1] = (uint8_t)-3;
         int8_t w[2][9][2]; /* [k][tap][c] (NORMAL, k = 1) or [0][tap][ch] (DEPTHWISE) */
@@ -706,11 +692,9 @@ static void test_ewise(void **state)
         for (int32_t y = 0; y < e->h; y++)
             for (int32_t x = 0; x < e->w; x++)
                 for (int32_t c = 0; c < e->c; c++) {
-                    int64_t a =
-                        B(f, e->src1 + (uint64_t)y * e->src1_row + (uint64_t)x * e->src1_px + c);
+                    int64_t a = B(f, hwc(e->src1, e->src1_row, e->src1_px, y, x, c));
                     int64_t b = mode == 2 ? B(f, e->src2)
-                                          : B(f, e->src2 + (uint64_t)y * e->src2_row +
-                                                     (uint64_t)x * e->src2_px + c);
+                                          : B(f, hwc(e->src2, e->src2_row, e->src2_px, y, x, c));
                     int8_t want;
                     if (op == BPU_EW_ADD)
                         want = model_requant64(a * e->m1 + b * e->m2, 1, e->r, e->lo, e->hi);
@@ -722,10 +706,7 @@ static void test_ewise(void **state)
                         want = model_clamp(a > b ? a : b, e->lo, e->hi);
                     else
                         want = model_clamp(a < b ? a : b, e->lo, e->hi);
-                    assert_int_equal(
-                        (int8_t)
-                            f->S[e->dst + (uint64_t)y * e->dst_row + (uint64_t)x * e->dst_px + c],
-                        want);
+                    assert_int_equal(out8(f, hwc(e->dst, e->dst_row, e->dst_px, y, x, c)), want);
                 }
     }
 }
@@ -781,8 +762,7 @@ static void test_pool(void **state)
                                     ix = ox * p->sw + kx - p->pad_left;
                             if (iy < 0 || ix < 0 || iy >= p->h || ix >= p->w)
                                 continue;
-                            int64_t v = B(f, p->src + (uint64_t)iy * p->src_row +
-                                                 (uint64_t)ix * p->src_px + c);
+                            int64_t v = B(f, hwc(p->src, p->src_row, p->src_px, iy, ix, c));
                             acc = avg ? acc + v : (v > acc ? v : acc);
                             n++;
                         }
@@ -795,10 +775,7 @@ static void test_pool(void **state)
                     } else {
                         want = model_clamp(acc, p->lo, p->hi);
                     }
-                    assert_int_equal(
-                        (int8_t)
-                            f->S[p->dst + (uint64_t)oy * p->dst_row + (uint64_t)ox * p->dst_px + c],
-                        want);
+                    assert_int_equal(out8(f, hwc(p->dst, p->dst_row, p->dst_px, oy, ox, c)), want);
                 }
     }
 }
@@ -843,8 +820,7 @@ static void test_resize(void **state)
                     int32_t y0 = (int32_t)(sy / 65536), x0 = (int32_t)(sx / 65536);
                     int32_t y1 = y0 + 1 < r->h ? y0 + 1 : y0, x1 = x0 + 1 < r->w ? x0 + 1 : x0;
                     int64_t fy = sy % 65536 / 32, fx = sx % 65536 / 32;
-#define PX(yy, xx)                                                                                 \
-    ((int64_t)B(f, r->src + (uint64_t)(yy)*r->src_row + (uint64_t)(xx)*r->src_px + c))
+#define PX(yy, xx) ((int64_t)B(f, hwc(r->src, r->src_row, r->src_px, (yy), (xx), c)))
                     int8_t want;
                     if (!bil)
                         want = (int8_t)PX(y0, x0);
@@ -854,10 +830,7 @@ static void test_resize(void **state)
                                 PX(y1, x0) * fy * (2048 - fx) + PX(y1, x1) * fy * fx + (1 << 21),
                             22);
 #undef PX
-                    assert_int_equal(
-                        (int8_t)
-                            f->S[r->dst + (uint64_t)oy * r->dst_row + (uint64_t)ox * r->dst_px + c],
-                        want);
+                    assert_int_equal(out8(f, hwc(r->dst, r->dst_row, r->dst_px, oy, ox, c)), want);
                 }
     }
 }
@@ -910,7 +883,7 @@ static void test_lut_requant_copy_fill(void **state)
         for (int32_t y = 0; y < 2; y++)
             for (int32_t x = 0; x < 3; x++)
                 for (int32_t c = 0; c < 9; c++) {
-                    uint64_t a = 0x1000 + (uint64_t)y * rq->src_row + (uint64_t)x * rq->src_px;
+                    uint64_t a = hwc(0x1000, rq->src_row, rq->src_px, y, x, 0);
                     int64_t v = s32 ? rd32s(f->before + a + 4 * c) : B(f, a + c);
                     const uint8_t *rec = f->before + 0x60000 + (s32 ? c : 0) * BPU_RQ_BYTES;
                     assert_int_equal((int8_t)f->S[0x40000 + y * 27 + x * 9 + c],
@@ -1011,33 +984,21 @@ static void test_setbase(void **state)
         ddr[i] = (uint8_t)i;
     bpu_sim_set_segment(f->sim, 4, ddr, sizeof(ddr), NULL);
     prog p = {.n = 0};
-    bpu_insn sb = {.opcode = BPU_OP_SETBASE}, ld = {.opcode = BPU_OP_LOAD}, e = end_insn();
+    bpu_insn sb = {.opcode = BPU_OP_SETBASE}, ld = dma_insn(BPU_OP_LOAD, 0, 6, 0x3000, 40);
+    bpu_insn e = end_insn();
     sb.u.setbase = (bpu_setbase_op){.seg = 6, .src_seg = 4, .offset = 100, .size = 50};
-    ld.u.dma = (bpu_dma_op){
-        .seg = 6, .ddr_off = 10, .sram = 0x3000, .x_bytes = 40, .y_rows = 1, .z_planes = 1};
-    prog_add(&p, &sb);
-    prog_add(&p, &ld);
-    prog_add(&p, &e);
-    bpu_program *pg = NULL;
+    ld.u.dma.ddr_off = 10;
+    PROG_SET(&p, &sb, &ld, &e);
     bpu_error err;
-    bpu_counters ctr;
-    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
-                     BPU_OK);
-    assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_OK);
+    assert_int_equal(run_prog(f, &p, NULL, &err), BPU_OK);
     for (int i = 0; i < 40; i++)
         assert_int_equal(f->S[0x3000 + i], 110 + i);
-    bpu_program_free(pg);
-    /* a load beyond the 50-byte window faults at instruction 1 */
-    p.n = 0;
+    /* a load beyond the 50-byte window faults at instruction 1 (the program loads: a fault is a
+     * run-time status) */
     ld.u.dma.ddr_off = 11;
-    prog_add(&p, &sb);
-    prog_add(&p, &ld);
-    prog_add(&p, &e);
-    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
-                     BPU_OK);
-    assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_E_FAULT);
+    PROG_SET(&p, &sb, &ld, &e);
+    assert_int_equal(run_prog(f, &p, NULL, &err), BPU_E_FAULT);
     assert_int_equal(err.insn, 1);
-    bpu_program_free(pg);
     bpu_sim_set_segment(f->sim, 4, NULL, 0, NULL);
     bpu_sim_set_segment(f->sim, 6, NULL, 0, NULL);
 }
@@ -1064,35 +1025,21 @@ static void test_cycle_model(void **state)
     bpu_sim_set_segment(f->sim, 2, ddr, sizeof(ddr), NULL);
     /* two tiles, double-buffered: LOAD a (push), LOAD b (push), FILL a (pop, push),
      * FILL b (pop, push), STORE a (pop), STORE b (pop), END */
-    bpu_insn la = {.opcode = BPU_OP_LOAD, .dep = BPU_DEP_PUSH_NEXT};
-    la.u.dma = (bpu_dma_op){.seg = 1, .sram = 0x1000, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
-    bpu_insn lb = la;
-    lb.u.dma.sram = 0x2000;
-    bpu_insn fa = {.opcode = BPU_OP_FILL, .dep = BPU_DEP_POP_PREV | BPU_DEP_PUSH_NEXT};
-    fa.u.copy =
-        (bpu_copy_op){.dst = 0x1000, .value = 1, .x_bytes = 3200, .y_rows = 1, .z_planes = 1};
-    bpu_insn fb = fa;
-    fb.u.copy.dst = 0x2000;
-    bpu_insn sa = {.opcode = BPU_OP_STORE, .dep = BPU_DEP_POP_PREV};
-    sa.u.dma = (bpu_dma_op){.seg = 2, .sram = 0x1000, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
-    bpu_insn sbb = sa;
-    sbb.u.dma.sram = 0x2000;
+    bpu_insn la = dma_insn(BPU_OP_LOAD, BPU_DEP_PUSH_NEXT, 1, 0x1000, 640);
+    bpu_insn lb = dma_insn(BPU_OP_LOAD, BPU_DEP_PUSH_NEXT, 1, 0x2000, 640);
+    bpu_insn fa = fill_insn(BPU_DEP_POP_PREV | BPU_DEP_PUSH_NEXT, 0x1000, 1, 3200);
+    bpu_insn fb = fill_insn(BPU_DEP_POP_PREV | BPU_DEP_PUSH_NEXT, 0x2000, 1, 3200);
+    bpu_insn sa = dma_insn(BPU_OP_STORE, BPU_DEP_POP_PREV, 2, 0x1000, 640);
+    bpu_insn sbb = dma_insn(BPU_OP_STORE, BPU_DEP_POP_PREV, 2, 0x2000, 640);
     sbb.u.dma.ddr_off = 1000;
     bpu_insn e = end_insn();
     prog p = {.n = 0};
-    prog_add(&p, &la);
-    prog_add(&p, &lb);
-    prog_add(&p, &fa);
-    prog_add(&p, &fb);
-    prog_add(&p, &sa);
-    prog_add(&p, &sbb);
-    prog_add(&p, &e);
+    PROG_SET(&p, &la, &lb, &fa, &fb, &sa, &sbb, &e);
     bpu_program *pg = NULL;
     bpu_error err;
     bpu_counters ctr;
     trace_log tl = {0};
-    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
-                     BPU_OK);
+    assert_int_equal(prog_load(&p, BPU_MARCH_BERNOULLI2, &pg, &err), BPU_OK);
     bpu_sim_set_trace(f->sim, on_trace, &tl);
     assert_int_equal(bpu_sim_run(f->sim, pg, &ctr, &err), BPU_OK);
     bpu_sim_set_trace(f->sim, NULL, NULL);
@@ -1144,53 +1091,19 @@ static void test_cycle_model(void **state)
 static void test_conv_cycles(void **state)
 {
     (void)state;
-    bpu_insn in = {.opcode = BPU_OP_CONV};
-    in.u.conv = (bpu_conv_op){.src = 0,
-                              .dst = 0x40000,
-                              .wgt = 0x80000,
-                              .param = 0xC0000,
-                              .h = 8,
-                              .w = 8,
-                              .c = 40,
-                              .k = 70,
-                              .ho = 8,
-                              .wo = 8,
-                              .kh = 3,
-                              .kw = 3,
-                              .sh = 1,
-                              .sw = 1,
-                              .dh = 1,
-                              .dw = 1,
-                              .pad_top = 1,
-                              .pad_bottom = 1,
-                              .pad_left = 1,
-                              .pad_right = 1,
-                              .lo = -128,
-                              .hi = 127,
-                              .src_px = 40,
-                              .dst_px = 70,
-                              .src_row = 320,
-                              .dst_row = 560};
+    bpu_insn in = conv_insn(0, 8, 8, 40, 70, 3, 1), e = end_insn();
     prog p = {.n = 0};
-    bpu_insn e = end_insn();
-    prog_add(&p, &in);
-    prog_add(&p, &e);
+    PROG_SET(&p, &in, &e);
     bpu_program *pg = NULL;
     bpu_error err;
-    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
-                     BPU_OK);
+    assert_int_equal(prog_load(&p, BPU_MARCH_BERNOULLI2, &pg, &err), BPU_OK);
     assert_int_equal(bpu_program_estimate(pg)->cycles, 3520);
     assert_int_equal(bpu_program_estimate(pg)->macs, 64ull * 70 * 40 * 9);
     bpu_program_free(pg);
     /* depthwise 3x3 C=70 on bayes-e (64 lanes x 8 taps): ceil(70/64)=2 * 64 * ceil(9/8)=2 + 64 */
-    in.flags = BPU_CONV_DEPTHWISE;
-    in.u.conv.c = in.u.conv.k = 70;
-    in.u.conv.src_px = 70;
-    in.u.conv.src_row = 560;
-    p.n = 0;
-    prog_add(&p, &in);
-    prog_add(&p, &e);
-    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BAYES_E, &pg, &err), BPU_OK);
+    in = conv_insn(BPU_CONV_DEPTHWISE, 8, 8, 70, 70, 3, 1);
+    PROG_SET(&p, &in, &e);
+    assert_int_equal(prog_load(&p, BPU_MARCH_BAYES_E, &pg, &err), BPU_OK);
     assert_int_equal(bpu_program_estimate(pg)->cycles, 2 * 64 * 2 + 64);
     bpu_program_free(pg);
 }

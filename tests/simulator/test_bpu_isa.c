@@ -151,36 +151,10 @@ static void test_decode_rejects(void **state)
     assert_int_equal(bpu_encode(&bad, b, &err), BPU_E_ARG);
 }
 
+/* NORMAL 3x3 over 8x8x40 -> 8x8x70, padding 1: legal on bernoulli2 */
 static bpu_insn good_conv(void)
 {
-    bpu_insn in = {.opcode = BPU_OP_CONV};
-    in.u.conv = (bpu_conv_op){.src = 0,
-                              .dst = 0x40000,
-                              .wgt = 0x80000,
-                              .param = 0xC0000,
-                              .h = 8,
-                              .w = 8,
-                              .c = 40,
-                              .k = 70,
-                              .ho = 8,
-                              .wo = 8,
-                              .kh = 3,
-                              .kw = 3,
-                              .sh = 1,
-                              .sw = 1,
-                              .dh = 1,
-                              .dw = 1,
-                              .pad_top = 1,
-                              .pad_bottom = 1,
-                              .pad_left = 1,
-                              .pad_right = 1,
-                              .lo = -128,
-                              .hi = 127,
-                              .src_px = 40,
-                              .dst_px = 70,
-                              .src_row = 320,
-                              .dst_row = 560};
-    return in;
+    return conv_insn(0, 8, 8, 40, 70, 3, 1);
 }
 
 /* CONV pad (byte 3, i8): round trip of the extremes and the offset activations' -127, legal for
@@ -191,14 +165,8 @@ static void test_conv_pad_round_trip(void **state)
     static const int8_t pads[] = {-127, -128, 127, 0, 1};
     for (size_t i = 0; i < sizeof(pads); i++) {
         for (int dwise = 0; dwise < 2; dwise++) {
-            bpu_insn a = good_conv(), b;
+            bpu_insn a = dwise ? conv_insn(BPU_CONV_DEPTHWISE, 8, 8, 70, 70, 3, 1) : good_conv(), b;
             a.u.conv.pad = pads[i];
-            if (dwise) {
-                a.flags = BPU_CONV_DEPTHWISE;
-                a.u.conv.c = a.u.conv.k = 70;
-                a.u.conv.src_px = 70;
-                a.u.conv.src_row = 560;
-            }
             uint8_t bytes[BPU_INSN_BYTES], again[BPU_INSN_BYTES];
             bpu_error err = {0, ""};
             assert_int_equal(bpu_encode(&a, bytes, &err), BPU_OK);
@@ -212,11 +180,9 @@ static void test_conv_pad_round_trip(void **state)
                              BPU_OK);
             prog p = {.n = 0};
             bpu_insn e = {.opcode = BPU_OP_END};
-            prog_add(&p, &b);
-            prog_add(&p, &e);
+            PROG_SET(&p, &b, &e);
             bpu_program *pg = NULL;
-            assert_int_equal(
-                bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err), BPU_OK);
+            assert_int_equal(prog_load(&p, BPU_MARCH_BERNOULLI2, &pg, &err), BPU_OK);
             assert_int_equal(bpu_program_insn(pg, 0)->u.conv.pad, pads[i]);
             bpu_program_free(pg);
         }
@@ -283,8 +249,7 @@ static void test_validator(void **state)
     in.u.conv.sw = 0;
     expect_bad(&in, "sw", BPU_MARCH_BERNOULLI2);
 
-    bpu_insn ld = {.opcode = BPU_OP_LOAD, .dep = BPU_DEP_POP_PREV};
-    ld.u.dma = (bpu_dma_op){.seg = 1, .sram = 0, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
+    bpu_insn ld = dma_insn(BPU_OP_LOAD, BPU_DEP_POP_PREV, 1, 0, 64);
     expect_bad(&ld, "dep", BPU_MARCH_BERNOULLI2); /* LOAD has no previous queue */
     ld.dep = 0;
     ld.u.dma.seg = 9;
@@ -382,7 +347,7 @@ static void test_validator(void **state)
 static bpu_status load_prog(const prog *p, bpu_error *err)
 {
     bpu_program *pg = NULL;
-    bpu_status st = bpu_program_load(p->bytes, prog_len(p), BPU_MARCH_BERNOULLI2, &pg, err);
+    bpu_status st = prog_load(p, BPU_MARCH_BERNOULLI2, &pg, err);
     bpu_program_free(pg);
     return st;
 }
@@ -390,67 +355,44 @@ static bpu_status load_prog(const prog *p, bpu_error *err)
 static void test_program_rules(void **state)
 {
     (void)state;
-    bpu_insn ld = {.opcode = BPU_OP_LOAD};
-    ld.u.dma = (bpu_dma_op){.seg = 1, .sram = 0, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
-    bpu_insn fill = {.opcode = BPU_OP_FILL};
-    fill.u.copy = (bpu_copy_op){.dst = 0x100, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
+    bpu_insn ld = dma_insn(BPU_OP_LOAD, 0, 1, 0, 64), fill = fill_insn(0, 0x100, 0, 64);
     bpu_insn e = {.opcode = BPU_OP_END}, sync = {.opcode = BPU_OP_SYNC};
     bpu_error err;
     prog p = {.n = 0};
     /* END missing */
-    prog_add(&p, &ld);
+    PROG_SET(&p, &ld);
     assert_int_equal(load_prog(&p, &err), BPU_E_INVALID);
     assert_int_equal(err.insn, 0);
     assert_non_null(strstr(err.msg, "END"));
     /* END in the middle */
-    p.n = 0;
-    prog_add(&p, &e);
-    prog_add(&p, &ld);
-    prog_add(&p, &e);
+    PROG_SET(&p, &e, &ld, &e);
     assert_int_equal(load_prog(&p, &err), BPU_E_INVALID);
     assert_int_equal(err.insn, 0);
     /* deadlock: EXEC pops a token no LOAD pushes */
-    p.n = 0;
     fill.dep = BPU_DEP_POP_PREV;
-    prog_add(&p, &ld);
-    prog_add(&p, &fill);
-    prog_add(&p, &e);
+    PROG_SET(&p, &ld, &fill, &e);
     assert_int_equal(load_prog(&p, &err), BPU_E_INVALID);
     assert_int_equal(err.insn, 1);
     assert_non_null(strstr(err.msg, "field dep"));
     assert_non_null(strstr(err.msg, "deadlock"));
     /* a token pushed but never popped before the barrier: names the pusher */
-    p.n = 0;
     ld.dep = BPU_DEP_PUSH_NEXT;
     fill.dep = 0;
-    prog_add(&p, &ld);
-    prog_add(&p, &fill);
-    prog_add(&p, &sync);
-    prog_add(&p, &e);
+    PROG_SET(&p, &ld, &fill, &sync, &e);
     assert_int_equal(load_prog(&p, &err), BPU_E_INVALID);
     assert_int_equal(err.insn, 0);
     assert_non_null(strstr(err.msg, "field dep"));
     /* balanced: fine, and tokens do not cross SYNC */
-    p.n = 0;
     fill.dep = BPU_DEP_POP_PREV;
-    prog_add(&p, &ld);
-    prog_add(&p, &fill);
-    prog_add(&p, &sync);
-    prog_add(&p, &e);
+    PROG_SET(&p, &ld, &fill, &sync, &e);
     assert_int_equal(load_prog(&p, &err), BPU_OK);
-    p.n = 0;
-    prog_add(&p, &ld);
-    prog_add(&p, &sync);
-    prog_add(&p, &fill);
-    prog_add(&p, &e);
+    PROG_SET(&p, &ld, &sync, &fill, &e);
     assert_int_equal(load_prog(&p, &err), BPU_E_INVALID);
     /* a field error inside a program names its index */
-    p.n = 0;
     ld.dep = 0;
-    prog_add(&p, &ld);
-    ld.u.dma.x_bytes = 0;
-    prog_add(&p, &ld);
-    prog_add(&p, &e);
+    bpu_insn empty = ld;
+    empty.u.dma.x_bytes = 0;
+    PROG_SET(&p, &ld, &empty, &e);
     assert_int_equal(load_prog(&p, &err), BPU_E_INVALID);
     assert_int_equal(err.insn, 1);
     assert_non_null(strstr(err.msg, "x_bytes"));
@@ -611,17 +553,11 @@ static void test_write_sample_program(void **state)
 {
     (void)state;
     prog p = {.n = 0};
-    bpu_insn ld = {.opcode = BPU_OP_LOAD, .dep = BPU_DEP_PUSH_NEXT};
-    ld.u.dma = (bpu_dma_op){.seg = 1, .sram = 0, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
-    bpu_insn fill = {.opcode = BPU_OP_FILL, .dep = BPU_DEP_POP_PREV | BPU_DEP_PUSH_NEXT};
-    fill.u.copy = (bpu_copy_op){.dst = 0, .value = 1, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
-    bpu_insn st = {.opcode = BPU_OP_STORE, .dep = BPU_DEP_POP_PREV};
-    st.u.dma = (bpu_dma_op){.seg = 2, .sram = 0, .x_bytes = 640, .y_rows = 1, .z_planes = 1};
+    bpu_insn ld = dma_insn(BPU_OP_LOAD, BPU_DEP_PUSH_NEXT, 1, 0, 640);
+    bpu_insn fill = fill_insn(BPU_DEP_POP_PREV | BPU_DEP_PUSH_NEXT, 0, 1, 640);
+    bpu_insn st = dma_insn(BPU_OP_STORE, BPU_DEP_POP_PREV, 2, 0, 640);
     bpu_insn e = {.opcode = BPU_OP_END};
-    prog_add(&p, &ld);
-    prog_add(&p, &fill);
-    prog_add(&p, &st);
-    prog_add(&p, &e);
+    PROG_SET(&p, &ld, &fill, &st, &e);
     FILE *f = fopen(HB_BPU_SAMPLE_PROGRAM, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(p.bytes, 1, prog_len(&p), f), prog_len(&p));

@@ -236,7 +236,7 @@ static void test_random_programs_variants_agree(void **state)
         bpu_insn e = {.opcode = BPU_OP_END};
         prog_add(&p, &e);
         bpu_program *pg = NULL;
-        if (bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err) != BPU_OK)
+        if (prog_load(&p, BPU_MARCH_BERNOULLI2, &pg, &err) != BPU_OK)
             continue;
         for (size_t i = 0; i < bpu_program_size(pg); i++) { /* CONVs that pad with a value */
             const bpu_conv_op *cv = &bpu_program_insn(pg, i)->u.conv;
@@ -314,21 +314,11 @@ static void test_exec_replays_issue_order(void **state)
     assert_int_equal(bpu_sim_set_segment(a, 1, ddr_a, sizeof ddr_a, &err), BPU_OK);
     assert_int_equal(bpu_sim_set_segment(c, 1, ddr_c, sizeof ddr_c, &err), BPU_OK);
     prog p = {.n = 0};
-    bpu_insn fa = {.opcode = BPU_OP_FILL};
-    fa.u.copy =
-        (bpu_copy_op){.dst = 0x1000, .value = 1, .x_bytes = 3200, .y_rows = 1, .z_planes = 1};
-    bpu_insn fb = fa;
-    fb.u.copy = (bpu_copy_op){.dst = 0x8000, .value = 2, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
-    bpu_insn lb = {.opcode = BPU_OP_LOAD};
-    lb.u.dma = (bpu_dma_op){.seg = 1, .sram = 0x8000, .x_bytes = 64, .y_rows = 1, .z_planes = 1};
-    bpu_insn e = {.opcode = BPU_OP_END};
-    prog_add(&p, &fa);
-    prog_add(&p, &fb);
-    prog_add(&p, &lb);
-    prog_add(&p, &e);
+    bpu_insn fa = fill_insn(0, 0x1000, 1, 3200), fb = fill_insn(0, 0x8000, 2, 64);
+    bpu_insn lb = dma_insn(BPU_OP_LOAD, 0, 1, 0x8000, 64), e = {.opcode = BPU_OP_END};
+    PROG_SET(&p, &fa, &fb, &lb, &e);
     bpu_program *pg = NULL;
-    assert_int_equal(bpu_program_load(p.bytes, prog_len(&p), BPU_MARCH_BERNOULLI2, &pg, &err),
-                     BPU_OK);
+    assert_int_equal(prog_load(&p, BPU_MARCH_BERNOULLI2, &pg, &err), BPU_OK);
     bpu_counters ctr;
     assert_int_equal(bpu_sim_run(a, pg, &ctr, &err), BPU_OK);
     assert_int_equal(bpu_sim_exec(c, pg, &err), BPU_OK);
