@@ -707,89 +707,61 @@ __attribute__((noinline)) static void dwp_stream_s2(const dwp_ctx *d, const int8
     }
 }
 
-/* Stride 1, pair mode, 3 columns, one row group, 64 or 32 channels: the two output rows' pixels
- * are computed as the columns are interleaved (each kept in registers for the next two pixels),
- * with no column buffer, so the shuffles overlap the vpdpbusd (the column buffer's separate
- * interleave pass took 40% of the time). One row pair: the 4 source rows r[i] (pixel stride
- * px[i]: a padded row reads d->padrow with stride 0), output pixels 0 .. wo - 1 into outa (row A)
- * and, with NB, the next output row (stride k int32); weights of row A wa, row B wb. The 64-channel
- * form spills some weights to the stack (every vpdpbusd then loads one) but measured faster than
- * two 32-channel passes, which keep everything in registers but take more shuffles per channel. */
+/* One column of the 4 source rows at a, b, c, e (64 bytes each, or 32 with NV = 2), biased and
+ * interleaved into NV vectors (interleave4, or interleave4_32 at half width). */
 static inline __attribute__((always_inline)) void
-dwp_s1_pair64(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *outa, size_t k,
-              __m512i (*wa)[4], __m512i (*wb)[4], const __m512i *corr, int NB)
+dwp_col4(const int8_t *a, const int8_t *b, const int8_t *c, const int8_t *e, __m512i *v, int NV)
 {
-    const bpu_conv_geom *g = d->g;
-    const __m512i flip = _mm512_set1_epi8((char)0x80), padc = d->padc;
-    const int8_t *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
-    const size_t p0 = px[0], p1 = px[1], p2 = px[2], p3 = px[3];
-    const uint32_t w = (uint32_t)g->w;
-    const int32_t ix_first = -g->pad_left, n = g->wo;
-    int32_t *outb = outa + (size_t)g->wo * k;
-#define DWP_COL(ix, v)                                                                             \
-    do {                                                                                           \
-        if ((uint32_t)(ix) >= w) {                                                                 \
-            v[0] = v[1] = v[2] = v[3] = padc;                                                      \
-            break;                                                                                 \
-        }                                                                                          \
-        interleave4(_mm512_xor_si512(_mm512_loadu_si512(r0 + (size_t)(ix)*p0), flip),              \
-                    _mm512_xor_si512(_mm512_loadu_si512(r1 + (size_t)(ix)*p1), flip),              \
-                    _mm512_xor_si512(_mm512_loadu_si512(r2 + (size_t)(ix)*p2), flip),              \
-                    _mm512_xor_si512(_mm512_loadu_si512(r3 + (size_t)(ix)*p3), flip), v);          \
-    } while (0)
-    __m512i c0[4], c1[4], c2[4];
-    DWP_COL(ix_first, c0);
-    DWP_COL(ix_first + 1, c1);
-    for (int32_t i = 0; i < n; i++) {
-        DWP_COL(ix_first + i + 2, c2);
-        for (int32_t j = 0; j < 4; j++) {
-            __m512i a = _mm512_dpbusd_epi32(corr[j], c0[j], wa[0][j]);
-            a = _mm512_dpbusd_epi32(a, c1[j], wa[1][j]);
-            a = _mm512_dpbusd_epi32(a, c2[j], wa[2][j]);
-            _mm512_storeu_si512(outa + (size_t)i * k + 16 * j, a);
-            if (NB) {
-                __m512i b = _mm512_dpbusd_epi32(corr[j], c0[j], wb[0][j]);
-                b = _mm512_dpbusd_epi32(b, c1[j], wb[1][j]);
-                b = _mm512_dpbusd_epi32(b, c2[j], wb[2][j]);
-                _mm512_storeu_si512(outb + (size_t)i * k + 16 * j, b);
-            }
-            c0[j] = c1[j];
-            c1[j] = c2[j];
-        }
+    if (NV == 4) {
+        const __m512i flip = _mm512_set1_epi8((char)0x80);
+        interleave4(_mm512_xor_si512(_mm512_loadu_si512(a), flip),
+                    _mm512_xor_si512(_mm512_loadu_si512(b), flip),
+                    _mm512_xor_si512(_mm512_loadu_si512(c), flip),
+                    _mm512_xor_si512(_mm512_loadu_si512(e), flip), v);
+        return;
     }
-#undef DWP_COL
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+#define DWP_LD(p) _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)(p)), flip)
+    interleave4_32(DWP_LD(a), DWP_LD(b), DWP_LD(c), DWP_LD(e), v);
+#undef DWP_LD
 }
 
-/* dwp_s1_pair64 for a block of 32 channels, the interleave at half width. */
+/* Stride 1, pair mode, 3 columns, one row group, NV = 4 (64 channels) or 2 (32 channels, the
+ * interleave at half width): the two output rows' pixels are computed as the columns are
+ * interleaved (each kept in registers for the next two pixels), with no column buffer, so the
+ * shuffles overlap the vpdpbusd (the column buffer's separate interleave pass took 40% of the
+ * time). One row pair: the 4 source rows r[i] (pixel stride px[i]: a padded row reads d->padrow
+ * with stride 0), output pixels 0 .. wo - 1 into outa (row A) and, with NB, the next output row
+ * (stride k int32); weights of row A wa, row B wb (NV vectors of each). The 64-channel form spills
+ * some weights to the stack (every vpdpbusd then loads one) but measured faster than two
+ * 32-channel passes, which keep everything in registers but take more shuffles per channel. */
 static inline __attribute__((always_inline)) void
-dwp_s1_pair32(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *outa, size_t k,
-              __m512i (*wa)[2], __m512i (*wb)[2], const __m512i *corr, int NB)
+dwp_s1_pair(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_t *outa, size_t k,
+            __m512i (*wa)[4], __m512i (*wb)[4], const __m512i *corr, int NB, int NV)
 {
     const bpu_conv_geom *g = d->g;
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
     const __m512i padc = d->padc;
     const int8_t *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
     const size_t p0 = px[0], p1 = px[1], p2 = px[2], p3 = px[3];
     const uint32_t w = (uint32_t)g->w;
     const int32_t ix_first = -g->pad_left, n = g->wo;
     int32_t *outb = outa + (size_t)g->wo * k;
-#define DWP_LD(rr, o)                                                                              \
-    _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)((rr) + (o))), flip)
 #define DWP_COL(ix, v)                                                                             \
     do {                                                                                           \
         if ((uint32_t)(ix) >= w) {                                                                 \
-            v[0] = v[1] = padc;                                                                    \
+            for (int32_t j_ = 0; j_ < NV; j_++)                                                    \
+                v[j_] = padc;                                                                      \
             break;                                                                                 \
         }                                                                                          \
-        interleave4_32(DWP_LD(r0, (size_t)(ix)*p0), DWP_LD(r1, (size_t)(ix)*p1),                   \
-                       DWP_LD(r2, (size_t)(ix)*p2), DWP_LD(r3, (size_t)(ix)*p3), v);               \
+        dwp_col4(r0 + (size_t)(ix)*p0, r1 + (size_t)(ix)*p1, r2 + (size_t)(ix)*p2,                 \
+                 r3 + (size_t)(ix)*p3, v, NV);                                                     \
     } while (0)
-    __m512i c0[2], c1[2], c2[2];
+    __m512i c0[4], c1[4], c2[4];
     DWP_COL(ix_first, c0);
     DWP_COL(ix_first + 1, c1);
     for (int32_t i = 0; i < n; i++) {
         DWP_COL(ix_first + i + 2, c2);
-        for (int32_t j = 0; j < 2; j++) {
+        for (int32_t j = 0; j < NV; j++) {
             __m512i a = _mm512_dpbusd_epi32(corr[j], c0[j], wa[0][j]);
             a = _mm512_dpbusd_epi32(a, c1[j], wa[1][j]);
             a = _mm512_dpbusd_epi32(a, c2[j], wa[2][j]);
@@ -805,7 +777,6 @@ dwp_s1_pair32(const dwp_ctx *d, const int8_t *const *r, const size_t *px, int32_
         }
     }
 #undef DWP_COL
-#undef DWP_LD
 }
 
 /* The 4 source rows of the row pair at output row oy, channel cb (padded rows: d->padrow, pixel
@@ -822,54 +793,46 @@ static inline void dwp_pair_rows(const dwp_ctx *d, const int8_t *src, int32_t cb
     }
 }
 
-/* Output rows [oy0, oy1) of the block at channel cb (d->nv: 4 or 2 whole vectors, lm its
- * channels) by dwp_s1_pair64 or dwp_s1_pair32, the weights (dwp_w3; row B's one slot up) in local
- * variables. */
-__attribute__((noinline)) static void dwp_stream_s1(const dwp_ctx *d, const int8_t *src,
-                                                    const int8_t *wgt, const int32_t *bias,
-                                                    int32_t cb, __mmask64 lm, int32_t oy0,
-                                                    int32_t oy1, int32_t *acc)
+/* Output rows [oy0, oy1) of the block at channel cb by dwp_s1_pair with NV whole vectors, the
+ * weights w4 and corrections c4 (dwp_w3; row B's one slot up) in local variables. */
+static inline __attribute__((always_inline)) void
+dwp_stream_s1_nv(const dwp_ctx *d, const int8_t *src, int32_t cb, int32_t oy0, int32_t oy1,
+                 int32_t *acc, __m512i (*w4)[4], const __m512i *c4, int NV)
 {
     const bpu_conv_geom *g = d->g;
     const int8_t *r[4];
     size_t px[4];
-    __m512i w4[3][4], c4[4];
-    dwp_w3(d, wgt, bias, cb, lm, w4, c4);
-    if (d->nv == 4) {
-        __m512i wa[3][4], wb[3][4], corr[4];
-        for (int32_t j = 0; j < 4; j++) {
-            corr[j] = c4[j];
-            for (int32_t kx = 0; kx < 3; kx++) {
-                wa[kx][j] = w4[kx][j];
-                wb[kx][j] = _mm512_slli_epi32(wa[kx][j], 8); /* one slot up: row B */
-            }
-        }
-        for (int32_t oy = oy0; oy < oy1; oy += 2) {
-            dwp_pair_rows(d, src, cb, oy, r, px);
-            int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k + cb;
-            if (oy + 1 < oy1)
-                dwp_s1_pair64(d, r, px, out, (size_t)g->k, wa, wb, corr, 1);
-            else
-                dwp_s1_pair64(d, r, px, out, (size_t)g->k, wa, wb, corr, 0);
-        }
-        return;
-    }
-    __m512i wa[3][2], wb[3][2], corr[2];
-    for (int32_t j = 0; j < 2; j++) {
+    __m512i wa[3][4], wb[3][4], corr[4];
+    for (int32_t j = 0; j < NV; j++) {
         corr[j] = c4[j];
         for (int32_t kx = 0; kx < 3; kx++) {
             wa[kx][j] = w4[kx][j];
-            wb[kx][j] = _mm512_slli_epi32(wa[kx][j], 8);
+            wb[kx][j] = _mm512_slli_epi32(wa[kx][j], 8); /* one slot up: row B */
         }
     }
     for (int32_t oy = oy0; oy < oy1; oy += 2) {
         dwp_pair_rows(d, src, cb, oy, r, px);
         int32_t *out = acc + (size_t)(oy - oy0) * g->wo * g->k + cb;
         if (oy + 1 < oy1)
-            dwp_s1_pair32(d, r, px, out, (size_t)g->k, wa, wb, corr, 1);
+            dwp_s1_pair(d, r, px, out, (size_t)g->k, wa, wb, corr, 1, NV);
         else
-            dwp_s1_pair32(d, r, px, out, (size_t)g->k, wa, wb, corr, 0);
+            dwp_s1_pair(d, r, px, out, (size_t)g->k, wa, wb, corr, 0, NV);
     }
+}
+
+/* Output rows [oy0, oy1) of the block at channel cb (d->nv: 4 or 2 whole vectors, lm its
+ * channels) by dwp_stream_s1_nv. */
+__attribute__((noinline)) static void dwp_stream_s1(const dwp_ctx *d, const int8_t *src,
+                                                    const int8_t *wgt, const int32_t *bias,
+                                                    int32_t cb, __mmask64 lm, int32_t oy0,
+                                                    int32_t oy1, int32_t *acc)
+{
+    __m512i w4[3][4], c4[4];
+    dwp_w3(d, wgt, bias, cb, lm, w4, c4);
+    if (d->nv == 4)
+        dwp_stream_s1_nv(d, src, cb, oy0, oy1, acc, w4, c4, 4);
+    else
+        dwp_stream_s1_nv(d, src, cb, oy0, oy1, acc, w4, c4, 2);
 }
 
 /* Output rows [oy0, oy1) for channels [cb, cb + nc), nc <= 64. */
