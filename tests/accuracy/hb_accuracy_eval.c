@@ -37,6 +37,8 @@
  *   --equalize F   channel equalisation (hbc_calib_equalize, factors up to F >= 1) on the
  *                  calibration samples before every method; the float reference is the model
  *                  before it (docs/calibration.md)
+ *   --fq-weights-only  the fake-quant column with int8-rounded weights but no activation pair
+ *                  (float activations): what the weights' rounding alone costs
  *   --nodes        print the per-tensor cosine on the first evaluation sample (diagnosis)
  *   -v             calibration progress (INFO) on stderr
  * Output: Markdown tables on stdout. Exit status 0, 1 (a failure or a threshold missed, the
@@ -106,11 +108,12 @@ typedef struct opts {
     int n_cpu_ops, n_cpu_nodes;
     double min_cos, max_drop, min_agree;
     int nodes, verbose;
-    int bpu_tail;    /* --bpu-tail: output_side_cpu 0 */
-    int signed_acts; /* --signed-acts: hbc_quant_opts.signed_only */
-    int bias_passes; /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
-    int round_w;     /* --round-weights: hbc_quant_round_weights */
-    double equalize; /* --equalize F: hbc_calib_equalize with max_scale F; 0: off */
+    int bpu_tail;        /* --bpu-tail: output_side_cpu 0 */
+    int signed_acts;     /* --signed-acts: hbc_quant_opts.signed_only */
+    int bias_passes;     /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
+    int round_w;         /* --round-weights: hbc_quant_round_weights */
+    double equalize;     /* --equalize F: hbc_calib_equalize with max_scale F; 0: off */
+    int fq_weights_only; /* --fq-weights-only: the fake-quant column without activation pairs */
 } opts;
 
 /* The samples: n_cal calibration and n_eval evaluation inputs of numel floats each (the model's
@@ -154,7 +157,7 @@ static int usage(void)
             "          | --fmnist-npy CALIB.npy TEST.npy LABELS.npy)\n"
             "options: --method M (default mix kl max pct skip load), --min-cos X, --max-drop P,\n"
             "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --signed-acts,\n"
-            "         --round-weights, --equalize F,\n"
+            "         --round-weights, --equalize F, --fq-weights-only,\n"
             "         --bias-corr, --bias-passes N, --nodes, -v\n");
     return 2;
 }
@@ -231,6 +234,8 @@ static int parse(int argc, char **argv, opts *o)
             o->bpu_tail = 1;
         else if (!strcmp(a, "--round-weights"))
             o->round_w = 1;
+        else if (!strcmp(a, "--fq-weights-only"))
+            o->fq_weights_only = 1;
         else if (!strcmp(a, "--equalize") && more >= 1) {
             if (!((o->equalize = num(argv[++i])) >= 1 && o->equalize <= 1e6))
                 return bad_number(a, argv[i]);
@@ -535,15 +540,33 @@ static void print_cpu_nodes(const hbg_graph *qg)
 
 /* The fake-quantised model (hbc_calib_build_qdq_graph following the integer graph qg, run by the
  * float executor) on every evaluation sample: top-1 hits (with labels) and the least output
- * cosine against ref. */
-static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, const dataset *d,
-                      const float *ref, result *r)
+ * cosine against ref. weights_only: no activation pair, only the int8-rounded weights (what
+ * the weights' rounding alone costs). */
+static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, int weights_only,
+                      const dataset *d, const float *ref, result *r)
 {
     char err[1024];
     hbg_graph *q = NULL;
     hbg_exec *ex = NULL;
     int rc = -1;
-    if (hbc_quant_calibrated_graph(g, tab, qg, &q, err, sizeof err) != HBG_OK) {
+    int *act = NULL;
+    unsigned char *float_node = NULL;
+    if (weights_only) {
+        act = calloc((size_t)g->n_tensors + 1, sizeof *act);
+        float_node = calloc((size_t)g->n_nodes + 1, 1);
+        if (!act || !float_node || hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
+            fprintf(stderr, "hb_accuracy_eval: weights-only plan: %s\n",
+                    act && float_node ? qg->err : "out of memory");
+            goto out;
+        }
+        for (int t = 0; t < g->n_tensors; t++)
+            act[t] = HBC_QDQ_NONE;
+        const hbc_calib_qdq_plan plan = {act, float_node};
+        if (hbc_calib_build_qdq_graph(g, tab, &plan, &q, err, sizeof err) != HBG_OK) {
+            fprintf(stderr, "hb_accuracy_eval: %s\n", err);
+            goto out;
+        }
+    } else if (hbc_quant_calibrated_graph(g, tab, qg, &q, err, sizeof err) != HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: %s\n", err);
         goto out;
     }
@@ -577,6 +600,8 @@ static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, c
 out:
     hbg_exec_free(ex);
     hbg_graph_free(q);
+    free(act);
+    free(float_node);
     return rc;
 }
 
@@ -639,7 +664,7 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
         fprintf(stderr, "hb_accuracy_eval: %s: %s\n", m->name, err);
         goto out;
     }
-    if (fake_quant(g, &tab, qg, d, ref, r) != 0)
+    if (fake_quant(g, &tab, qg, o->fq_weights_only, d, ref, r) != 0)
         goto out;
     if (first) {
         print_cpu_nodes(qg);
@@ -733,8 +758,10 @@ static void report_photos(const opts *o, const dataset *d, const hbg_graph *g, c
     const int cls = o->kind->classifier;
     printf("\nCosine (float optimized model vs dequantised integer model), the least over the "
            "%d output(s), per held-out photo; fake-quant: the QDQ model of the same table "
-           "(pairs where the integer model has int8 tensors):\n\n| method |",
-           g->n_outputs);
+           "(%s):\n\n| method |",
+           g->n_outputs,
+           o->fq_weights_only ? "int8 weights only, activations float"
+                              : "pairs where the integer model has int8 tensors");
     for (int s = 0; s < d->n_eval; s++)
         printf(" %s |", d->names[s]);
     printf(" min | fake-quant min |%s\n|---|", cls ? " top-1 = float |" : "");
