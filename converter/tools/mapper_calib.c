@@ -124,7 +124,7 @@ static int equalize(const hbc_cfg *cfg, hbg_graph *g, const hbc_calset *cs,
                     const float *const *const *samples, hbc_calib_method m, const hbc_logger *lg)
 {
     char err[1024];
-    int asked = 0, n = 0;
+    int asked = 0;
     for (int i = 0; i < cfg->optimization.n; i++)
         asked |= cfg->optimization.v[i] == HBC_OPT_CHANNEL_EQUALIZATION;
     if (!asked)
@@ -136,7 +136,7 @@ static int equalize(const hbc_cfg *cfg, hbg_graph *g, const hbc_calset *cs,
                  cfg->path, hbc_calib_method_name(m));
         return 0;
     }
-    if (hbc_calib_equalize(g, cs->n_samples, samples, MAPPER_EQ_MAX_SCALE, lg, &n, err,
+    if (hbc_calib_equalize(g, cs->n_samples, samples, MAPPER_EQ_MAX_SCALE, lg, NULL, err,
                            sizeof err) != HBG_OK) {
         HBC_LOGE(lg, "channel_equalization failed: %s", err);
         return -1;

@@ -605,6 +605,21 @@ out:
     return rc;
 }
 
+/* The calibration samples of d as hbc_calibrate takes them: (*samples)[s][0] = the s-th image,
+ * through *rows (both freed by the caller). 0, or -1 on no memory. */
+static int cal_samples(const dataset *d, const float ***rows, const float *const ***samples)
+{
+    *rows = malloc(((size_t)d->n_cal + 1) * sizeof **rows);
+    *samples = malloc(((size_t)d->n_cal + 1) * sizeof **samples);
+    if (!*rows || !*samples)
+        return -1;
+    for (int s = 0; s < d->n_cal; s++) {
+        (*rows)[s] = d->cal + (size_t)s * d->numel;
+        (*samples)[s] = &(*rows)[s];
+    }
+    return 0;
+}
+
 /* Calibrate g with method m, quantize, run the integer executor on every evaluation sample and
  * compare with ref. */
 static int run_method(hbg_graph *g, const method *m, const dataset *d, const float *ref,
@@ -625,13 +640,8 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
     hbc_calib_options_init(&co);
     co.method = m->m;
     co.max_percentile = m->pct;
-    if (!(rows = malloc((size_t)d->n_cal * sizeof *rows)) ||
-        !(samples = malloc((size_t)d->n_cal * sizeof *samples)))
+    if (cal_samples(d, &rows, &samples) != 0)
         goto out;
-    for (int s = 0; s < d->n_cal; s++) {
-        rows[s] = d->cal + (size_t)s * d->numel;
-        samples[s] = &rows[s];
-    }
     if (o->n_cpu_ops || o->n_cpu_nodes) {
         if (!(place = calloc((size_t)g->n_nodes, 1)))
             goto out;
@@ -900,14 +910,10 @@ int main(int argc, char **argv)
            g->n_outputs);
     if (o.equalize > 0) {
         /* once for every method: the reference above is the unedited float model */
-        const float **rows = malloc((size_t)d.n_cal * sizeof *rows);
-        const float *const **smp = malloc((size_t)d.n_cal * sizeof *smp);
+        const float **rows = NULL;
+        const float *const **smp = NULL;
         int n_eq = 0;
-        for (int s = 0; rows && smp && s < d.n_cal; s++) {
-            rows[s] = d.cal + (size_t)s * d.numel;
-            smp[s] = &rows[s];
-        }
-        st = rows && smp
+        st = cal_samples(&d, &rows, &smp) == 0
                  ? hbc_calib_equalize(g, d.n_cal, smp, o.equalize, &lg, &n_eq, err, sizeof err)
                  : HBG_E_NOMEM;
         free(rows);
