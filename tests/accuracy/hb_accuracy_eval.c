@@ -39,6 +39,11 @@
  *                  before it (docs/calibration.md)
  *   --fq-weights-only  the fake-quant column with int8-rounded weights but no activation pair
  *                  (float activations): what the weights' rounding alone costs
+ *   --fq-acts-only the fake-quant column with the activation pairs but float weights: what
+ *                  the activations' rounding alone costs
+ *   --fq-exact A:B the fake-quant column with nodes A .. B-1 of the optimized graph (0-based,
+ *                  its topological order) left exact: float weights, no pair on their outputs;
+ *                  what the output would gain were those nodes computed in higher precision
  *   --nodes        print the per-tensor cosine on the first evaluation sample (diagnosis)
  *   -v             calibration progress (INFO) on stderr
  * Output: Markdown tables on stdout. Exit status 0, 1 (a failure or a threshold missed, the
@@ -108,13 +113,17 @@ typedef struct opts {
     int n_cpu_ops, n_cpu_nodes;
     double min_cos, max_drop, min_agree;
     int nodes, verbose;
-    int bpu_tail;        /* --bpu-tail: output_side_cpu 0 */
-    int signed_acts;     /* --signed-acts: hbc_quant_opts.signed_only */
-    int bias_passes;     /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
-    int round_w;         /* --round-weights: hbc_quant_round_weights */
-    double equalize;     /* --equalize F: hbc_calib_equalize with max_scale F; 0: off */
-    int fq_weights_only; /* --fq-weights-only: the fake-quant column without activation pairs */
+    int bpu_tail;    /* --bpu-tail: output_side_cpu 0 */
+    int signed_acts; /* --signed-acts: hbc_quant_opts.signed_only */
+    int bias_passes; /* hbc_quant_bias_correct passes; 0: none (without --bias-corr) */
+    int round_w;     /* --round-weights: hbc_quant_round_weights */
+    double equalize; /* --equalize F: hbc_calib_equalize with max_scale F; 0: off */
+    int fq_part;     /* which roundings the fake-quant column keeps (fq_part) */
+    int fq_exact[2]; /* --fq-exact A:B: nodes [A, B) left exact; A = B = 0: none */
 } opts;
+
+/* The roundings the fake-quant column keeps (--fq-weights-only, --fq-acts-only). */
+enum fq_part { FQ_BOTH, FQ_WEIGHTS, FQ_ACTS };
 
 /* The samples: n_cal calibration and n_eval evaluation inputs of numel floats each (the model's
  * single input), labels (n_eval) or NULL, and a name per evaluation sample or NULL. */
@@ -157,7 +166,8 @@ static int usage(void)
             "          | --fmnist-npy CALIB.npy TEST.npy LABELS.npy)\n"
             "options: --method M (default mix kl max pct skip load), --min-cos X, --max-drop P,\n"
             "         --min-agree F, --cpu-op TYPE, --cpu-node NAME, --bpu-tail, --signed-acts,\n"
-            "         --round-weights, --equalize F, --fq-weights-only,\n"
+            "         --round-weights, --equalize F, --fq-weights-only, --fq-acts-only, --fq-exact "
+            "A:B,\n"
             "         --bias-corr, --bias-passes N, --nodes, -v\n");
     return 2;
 }
@@ -235,8 +245,25 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--round-weights"))
             o->round_w = 1;
         else if (!strcmp(a, "--fq-weights-only"))
-            o->fq_weights_only = 1;
-        else if (!strcmp(a, "--equalize") && more >= 1) {
+            o->fq_part = FQ_WEIGHTS;
+        else if (!strcmp(a, "--fq-acts-only"))
+            o->fq_part = FQ_ACTS;
+        else if (!strcmp(a, "--fq-exact") && more >= 1) {
+            const char *v = argv[++i];
+            char *end = NULL;
+            long lo = strtol(v, &end, 10), hi = -1;
+            if (end != v && *end == ':')
+                hi = strtol(end + 1, &end, 10);
+            if (!(lo >= 0 && hi > lo && hi <= 1000000 && *end == '\0')) {
+                fprintf(stderr,
+                        "hb_accuracy_eval: --fq-exact: '%s' is not a node range A:B "
+                        "with 0 <= A < B\n",
+                        v);
+                return -1;
+            }
+            o->fq_exact[0] = (int)lo;
+            o->fq_exact[1] = (int)hi;
+        } else if (!strcmp(a, "--equalize") && more >= 1) {
             if (!((o->equalize = num(argv[++i])) >= 1 && o->equalize <= 1e6))
                 return bad_number(a, argv[i]);
         } else if (!strcmp(a, "--bias-corr"))
@@ -540,33 +567,34 @@ static void print_cpu_nodes(const hbg_graph *qg)
 
 /* The fake-quantised model (hbc_calib_build_qdq_graph following the integer graph qg, run by the
  * float executor) on every evaluation sample: top-1 hits (with labels) and the least output
- * cosine against ref. weights_only: no activation pair, only the int8-rounded weights (what
- * the weights' rounding alone costs). */
-static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, int weights_only,
+ * cosine against ref. o->fq_part drops the activation pairs (FQ_WEIGHTS: what the weights'
+ * rounding alone costs) or rounds no weight (FQ_ACTS); o->fq_exact leaves a range of nodes
+ * exact (float weights, no pair on their outputs). */
+static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, const opts *o,
                       const dataset *d, const float *ref, result *r)
 {
     char err[1024];
     hbg_graph *q = NULL;
     hbg_exec *ex = NULL;
     int rc = -1;
-    int *act = NULL;
-    unsigned char *float_node = NULL;
-    if (weights_only) {
-        act = calloc((size_t)g->n_tensors + 1, sizeof *act);
-        float_node = calloc((size_t)g->n_nodes + 1, 1);
-        if (!act || !float_node || hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
-            fprintf(stderr, "hb_accuracy_eval: weights-only plan: %s\n",
-                    act && float_node ? qg->err : "out of memory");
-            goto out;
-        }
-        for (int t = 0; t < g->n_tensors; t++)
-            act[t] = HBC_QDQ_NONE;
-        const hbc_calib_qdq_plan plan = {act, float_node};
-        if (hbc_calib_build_qdq_graph(g, tab, &plan, &q, err, sizeof err) != HBG_OK) {
-            fprintf(stderr, "hb_accuracy_eval: %s\n", err);
-            goto out;
-        }
-    } else if (hbc_quant_calibrated_graph(g, tab, qg, &q, err, sizeof err) != HBG_OK) {
+    int *act = calloc((size_t)g->n_tensors + 1, sizeof *act);
+    unsigned char *float_node = calloc((size_t)g->n_nodes + 1, 1);
+    if (!act || !float_node || hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
+        fprintf(stderr, "hb_accuracy_eval: fake-quant plan: %s\n",
+                act && float_node ? qg->err : "out of memory");
+        goto out;
+    }
+    for (int n = o->fq_exact[0]; n < o->fq_exact[1]; n++) {
+        float_node[n] = 1;
+        for (int k = 0; k < g->nodes[n].n_out; k++)
+            act[g->nodes[n].out[k]] = HBC_QDQ_NONE;
+    }
+    for (int t = 0; o->fq_part == FQ_WEIGHTS && t < g->n_tensors; t++)
+        act[t] = HBC_QDQ_NONE;
+    for (int n = 0; o->fq_part == FQ_ACTS && n < g->n_nodes; n++)
+        float_node[n] = 1;
+    const hbc_calib_qdq_plan plan = {act, float_node};
+    if (hbc_calib_build_qdq_graph(g, tab, &plan, &q, err, sizeof err) != HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: %s\n", err);
         goto out;
     }
@@ -674,7 +702,7 @@ static int run_method(hbg_graph *g, const method *m, const dataset *d, const flo
         fprintf(stderr, "hb_accuracy_eval: %s: %s\n", m->name, err);
         goto out;
     }
-    if (fake_quant(g, &tab, qg, o->fq_weights_only, d, ref, r) != 0)
+    if (fake_quant(g, &tab, qg, o, d, ref, r) != 0)
         goto out;
     if (first) {
         print_cpu_nodes(qg);
@@ -766,12 +794,19 @@ static void report_labels(const opts *o, const dataset *d, const result *res, do
 static void report_photos(const opts *o, const dataset *d, const hbg_graph *g, const result *res)
 {
     const int cls = o->kind->classifier;
+    static const char *const part[] = {
+        [FQ_BOTH] = "pairs where the integer model has int8 tensors",
+        [FQ_WEIGHTS] = "int8 weights only, activations float",
+        [FQ_ACTS] = "activation pairs only, weights float",
+    };
     printf("\nCosine (float optimized model vs dequantised integer model), the least over the "
-           "%d output(s), per held-out photo; fake-quant: the QDQ model of the same table "
-           "(%s):\n\n| method |",
-           g->n_outputs,
-           o->fq_weights_only ? "int8 weights only, activations float"
-                              : "pairs where the integer model has int8 tensors");
+           "%d output(s), per held-out photo; fake-quant: the QDQ model of the same table (%s",
+           g->n_outputs, part[o->fq_part]);
+    if (o->fq_exact[1])
+        printf("; nodes %d .. %d, %s .. %s, exact", o->fq_exact[0], o->fq_exact[1] - 1,
+               hbg_node_label(g, &g->nodes[o->fq_exact[0]]),
+               hbg_node_label(g, &g->nodes[o->fq_exact[1] - 1]));
+    printf("):\n\n| method |");
     for (int s = 0; s < d->n_eval; s++)
         printf(" %s |", d->names[s]);
     printf(" min | fake-quant min |%s\n|---|", cls ? " top-1 = float |" : "");
@@ -908,6 +943,11 @@ int main(int argc, char **argv)
     const double acc_f = d.labels ? 100.0 * float_ok / d.n_eval : 0;
     printf("Model %s: %d nodes after hbc_optimize, %d output(s).\n", base_name(o.model), g->n_nodes,
            g->n_outputs);
+    if (o.fq_exact[1] > g->n_nodes) {
+        fprintf(stderr, "hb_accuracy_eval: --fq-exact %d:%d: the optimized graph has %d nodes\n",
+                o.fq_exact[0], o.fq_exact[1], g->n_nodes);
+        goto out;
+    }
     if (o.equalize > 0) {
         /* once for every method: the reference above is the unedited float model */
         const float **rows = NULL;
