@@ -756,6 +756,62 @@ static hbg_status slice_geometry(ck_ctx *c, const hbg_node *nd, slice_geom *sg)
     return HBG_OK;
 }
 
+/* A Slice with a channel step (H and W whole; compiler_support): output channel k is input
+ * channel start + k * step, moved by a 1x1 CONV whose weight is 1 there and 0 elsewhere, bias 0
+ * and requantisation (M, r) = (2^30, 30): RQ(x) = (x * 2^30 + 2^29) >> 30 = x for every int8 x,
+ * so the output bytes are the input's bit for bit (an offset activation's zero point passes
+ * through as well). A byte-strided COPY would cost a cycle per byte (docs/bpu-isa.md section 9);
+ * the CONV costs ceil(C / c_atom) * ceil(K / k_atom) cycles per pixel. */
+static hbg_status lower_channel_step(ck_ctx *c, const hbg_node *nd, const slice_geom *sg)
+{
+    const ck_map *xm = map_of(c, nd->in[0]), *ym = map_of(c, nd->out[0]);
+    conv_desc d = {.x = nd->in[0],
+                   .y = nd->out[0],
+                   .lo = -128,
+                   .hi = 127,
+                   .form = 1,
+                   .group = 1,
+                   .h = xm->h,
+                   .w_ = xm->w,
+                   .cin = xm->c,
+                   .k = ym->c,
+                   .ho = ym->h,
+                   .wo = ym->w,
+                   .kh = 1,
+                   .kw = 1,
+                   .sh = 1,
+                   .sw = 1,
+                   .dh = 1,
+                   .dw = 1};
+    int8_t *w = calloc((size_t)d.k * d.cin, 1);
+    int32_t *bias = calloc(d.k, sizeof *bias);
+    int64_t *mult = malloc(d.k * sizeof *mult), *shift = malloc(d.k * sizeof *shift);
+    hbg_status st = HBG_OK;
+    if (!w || !bias || !mult || !shift) {
+        st = ck_fail(c, HBG_E_NOMEM, "out of memory (node '%s')", hbg_node_label(c->g, nd));
+        goto out;
+    }
+    for (uint32_t k = 0; k < d.k; k++) {
+        const int64_t ch = sg->start[2] + (int64_t)k * sg->step[2];
+        if (ch < 0 || ch >= d.cin) {
+            st = ck_fail(c, HBG_E_INVALID, "node '%s': output channel %u reads input channel %lld",
+                         hbg_node_label(c->g, nd), k, (long long)ch);
+            goto out;
+        }
+        w[(size_t)k * d.cin + (size_t)ch] = 1;
+        mult[k] = INT64_C(1) << 30;
+        shift[k] = 30;
+    }
+    d.w = w, d.bias = bias, d.mult = mult, d.shift = shift;
+    st = conv_emit(c, nd, &d);
+out:
+    free(w);
+    free(bias);
+    free(mult);
+    free(shift);
+    return st;
+}
+
 static hbg_status lower_move(ck_ctx *c, int n)
 {
     const hbg_node *nd = &c->g->nodes[n];
@@ -765,6 +821,8 @@ static hbg_status lower_move(ck_ctx *c, int n)
     hbg_status st = HBG_OK;
     if (c->kind[n] == CK_SLICE && (st = slice_geometry(c, nd, &sg)) != HBG_OK)
         return st;
+    if (c->kind[n] == CK_SLICE && sg.step[2] != 1)
+        return lower_channel_step(c, nd, &sg);
     uint32_t th = pick_rows(c, ym->h, 0, ym->row, ym->row, ym->row);
     th = th > 65535 ? 65535 : th; /* z_planes of the strided LOADs */
     if (th == 0)

@@ -185,8 +185,10 @@ static const char *support_slice(ck_ctx *c, const hbg_node *nd)
         ax = ax < 0 ? ax + xt->rank : ax;
         if (st < 1)
             return "negative or zero steps are not lowered";
-        if (st != 1 && ax == 1)
-            return "channel step other than 1";
+        if (st != 1 && ax == 1 &&
+            (xt->rank != 4 || !tmap(c, nd->out[0]) || tmap(c, nd->out[0])->h != xm->h ||
+             tmap(c, nd->out[0])->w != xm->w))
+            return "channel step other than 1 with H or W sliced";
         if (xt->rank == 4 && ax == 0)
             return "slices the batch axis";
     }

@@ -438,10 +438,18 @@ static int check_slice(check_ctx *c)
     for (int i = 1; i < c->n->n_in; i++)
         if (in_t(c, i) && !in_t(c, i)->is_const)
             return no(c, "starts/ends/axes/steps must be constant");
-    const hbg_tensor *steps = in_t(c, 4);
-    for (int64_t i = 0; steps && i < hbg_tensor_numel(steps); i++)
-        if (hbg_tensor_get_int(steps, i) != 1)
-            return no(c, "steps other than 1");
+    /* A step other than 1 only along the channels of a 4-D map whose H and W are not sliced
+     * (ShuffleNetV2's channel split, passes channel_split): the compiler moves those channels
+     * with a 0/1 convolution (docs/placement.md). */
+    const hbg_tensor *steps = in_t(c, 4), *axes = in_t(c, 3);
+    for (int64_t i = 0; steps && i < hbg_tensor_numel(steps); i++) {
+        int64_t st = hbg_tensor_get_int(steps, i), ax = axes ? hbg_tensor_get_int(axes, i) : i;
+        ax = ax < 0 ? ax + x->rank : ax;
+        if (st != 1 && !(st > 1 && ax == 1 && x->rank == 4 && y->rank == 4 &&
+                         x->dims[2] == y->dims[2] && x->dims[3] == y->dims[3]))
+            return no(c, "steps other than 1 (but a channel step of a map whose H and W are "
+                         "not sliced)");
+    }
     if (x->rank > 1 && x->dims[0] != y->dims[0])
         return no(c, "along N");
     return 1;

@@ -306,6 +306,30 @@ static void test_movement(void **state)
     check_graph(g, "resize x3/x2, transposes, slice with steps, flatten to an output");
 }
 
+/* Slices with a channel step (ShuffleNetV2's split after the passes' channel_split): 70
+ * channels (not a multiple of 4) to 35 with step 2 from 0 and from 1, and to 23 with step 3 from
+ * 1; lowered as 0/1 convolutions, none refused, bit-exact. */
+static void test_channel_step(void **state)
+{
+    (void)state;
+    int64_t xd[4] = {1, 70, 5, 6};
+    int64_t s0 = 0, s1 = 1, e = 70, ax = 1, two = 2, three = 3;
+    hbg_graph *g = g_new(4, xd);
+    g_i64(g, "s0", 1, &s0);
+    g_i64(g, "s1", 1, &s1);
+    g_i64(g, "e", 1, &e);
+    g_i64(g, "ax", 1, &ax);
+    g_i64(g, "two", 1, &two);
+    g_i64(g, "three", 1, &three);
+    g_node(g, "Slice", "x,s0,e,ax,two", "even", NULL);
+    g_node(g, "Slice", "x,s1,e,ax,two", "odd", NULL);
+    g_node(g, "Slice", "x,s1,e,ax,three", "third", NULL);
+    g_out(g, "even");
+    g_out(g, "odd");
+    g_out(g, "third");
+    check_graph(g, "channel steps 2 and 3");
+}
+
 /* A transpose the BPU cannot do stays on the CPU with its reason, and splits the graph into
  * two subgraphs that are both checked; bad arguments are refused with a message. */
 static void test_refusals(void **state)
@@ -342,7 +366,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv),        cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_elementwise), cmocka_unit_test(test_pool),
-        cmocka_unit_test(test_movement),    cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_movement),    cmocka_unit_test(test_channel_step),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,6 +263,54 @@ static void test_parallel_branches(void **state)
 
 /* Add with a constant per-channel vector: every march; along W: not bernoulli2. Min: bayes-e
  * only on request. Sub: not bernoulli2. */
+static void add_i64(hbg_graph *g, const char *name, int n, const int64_t *v)
+{
+    int64_t d = n;
+    int t = hbg_graph_tensor(g, name);
+    assert_int_equal(hbg_graph_set_const(g, t, HBG_DT_I64, 1, &d, v, (size_t)n * sizeof *v),
+                     HBG_OK);
+}
+
+/* Slice steps: a channel step of a map whose H and W stay whole is BPU work (channel_split's
+ * output); a step on W, or a channel step together with an H slice, stays on the CPU. */
+static void test_slice_steps(void **state)
+{
+    (void)state;
+    hbg_graph *g = new_graph("x", 8, 4, 6);
+    hbc_placement p;
+    const int64_t s0[2] = {1, 1}, e0[2] = {8, 4}, a_c[1] = {1}, a_w[1] = {3}, a_ch[2] = {1, 2},
+                  two[2] = {2, 1}, e_w[1] = {6};
+    add_i64(g, "s", 1, s0);
+    add_i64(g, "e_c", 1, e0);
+    add_i64(g, "e_w", 1, e_w);
+    add_i64(g, "a_c", 1, a_c);
+    add_i64(g, "a_w", 1, a_w);
+    add_i64(g, "st", 1, two);
+    add_i64(g, "s2", 2, s0);
+    add_i64(g, "e2", 2, e0);
+    add_i64(g, "a2", 2, a_ch);
+    add_i64(g, "st2", 2, two);
+    const char *outs[3] = {"odd", "wstep", "both"};
+    const char *ins[3][5] = {{"x", "s", "e_c", "a_c", "st"},
+                             {"x", "s", "e_w", "a_w", "st"},
+                             {"x", "s2", "e2", "a2", "st2"}};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(hbg_graph_add_node(g, "Slice", "", outs[k], 5, ins[k], 1, &outs[k], NULL),
+                         HBG_OK);
+    node2(g, "Add", "add", "odd", "odd", "y");
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "wstep")), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "both")), HBG_OK);
+    finish(g, "y");
+    place_ok(g, BPU_MARCH_BAYES_E, NULL, 0, &p);
+    expect(g, &p, "odd", 1, 0);
+    expect(g, &p, "wstep", 0, -1);
+    expect(g, &p, "both", 0, -1);
+    assert_non_null(strstr(p.why[node_index(g, "wstep")], "steps other than 1"));
+    assert_non_null(strstr(p.why[node_index(g, "both")], "steps other than 1"));
+    hbc_placement_free(&p);
+    hbg_graph_free(g);
+}
+
 static void test_eltwise(void **state)
 {
     (void)state;
@@ -302,9 +350,13 @@ static void test_eltwise(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_kernel_limit),      cmocka_unit_test(test_conv_groups),
-        cmocka_unit_test(test_subgraphs_and_requests), cmocka_unit_test(test_convexity),
-        cmocka_unit_test(test_parallel_branches),      cmocka_unit_test(test_eltwise),
+        cmocka_unit_test(test_conv_kernel_limit),
+        cmocka_unit_test(test_conv_groups),
+        cmocka_unit_test(test_subgraphs_and_requests),
+        cmocka_unit_test(test_convexity),
+        cmocka_unit_test(test_parallel_branches),
+        cmocka_unit_test(test_eltwise),
+        cmocka_unit_test(test_slice_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@ static void test_names(void **state)
     (void)state;
     assert_string_equal(hbc_pass_name(HBC_PASS_FOLD_CONSTANTS), "fold_constants");
     assert_string_equal(hbc_pass_name(HBC_PASS_FUSE_ACT), "fuse_act");
+    assert_string_equal(hbc_pass_name(HBC_PASS_CHANNEL_SPLIT), "channel_split");
     assert_string_equal(hbc_pass_name(HBC_PASS_COUNT), "?");
     hbg_graph *g = ph_graph();
     assert_int_equal(hbc_pass_run(g, HBC_PASS_COUNT, NULL, NULL), HBG_E_INVALID);
@@ -377,6 +378,67 @@ static void test_gemm_to_conv(void **state)
     hbg_graph_free(g);
 }
 
+/* ShuffleNetV2's shuffle and split (batch 2, 6 channels): both Gathers become strided channel
+ * Slices of x, keeping their output names (one is a graph output); the Reshape/Transpose/Reshape
+ * chain goes. Refused: the same chain on z whose Transpose output is also read elsewhere, and on
+ * u whose last Reshape is also read by a Gather on axis 1. */
+static void test_channel_split(void **state)
+{
+    (void)state;
+    hbg_graph *g = ph_graph();
+    int64_t xd[4] = {2, 6, 3, 4}, three = 3, five = 5, s1[3] = {6, 2, 12}, s2[5] = {2, -1, 3, 3, 4},
+            perm[3] = {1, 0, 2}, i0 = 0, im1 = -1;
+    ph_input(g, "x", 4, xd);
+    ph_input(g, "z", 4, xd);
+    ph_input(g, "u", 4, xd);
+    ph_const_i64(g, "s1", 1, &three, s1);
+    ph_const_i64(g, "s2", 1, &five, s2);
+    ph_const_i64(g, "i0", 0, NULL, &i0);
+    ph_const_i64(g, "im1", 0, NULL, &im1);
+    static const char *const pre[3] = {"x", "z", "u"};
+    for (int k = 0; k < 3; k++) {
+        char a[16], b[16], c[16], e[16], o[16];
+        snprintf(a, sizeof a, "%s_a", pre[k]);
+        snprintf(b, sizeof b, "%s_b", pre[k]);
+        snprintf(c, sizeof c, "%s_c", pre[k]);
+        snprintf(e, sizeof e, "%s_even", pre[k]);
+        snprintf(o, sizeof o, "%s_odd", pre[k]);
+        NODE(g, "Reshape", a, a, pre[k], "s1");
+        set_ints(g, NODE(g, "Transpose", b, b, a), "perm", perm, 3);
+        NODE(g, "Reshape", c, c, b, "s2");
+        NODE(g, "Gather", e, e, c, "i0");
+        NODE(g, "Gather", o, o, c, "im1");
+        NODE(g, "Relu", pre[k],
+             pre[k][0] == 'x'   ? "out_x"
+             : pre[k][0] == 'z' ? "out_z"
+                                : "out_u",
+             e);
+        ph_output(g, o);
+    }
+    ph_output(g, "out_x");
+    ph_output(g, "out_z");
+    ph_output(g, "out_u");
+    NODE(g, "Relu", "z_side", "z_side", "z_b");
+    ph_output(g, "z_side");
+    hbg_node *ax1 = NODE(g, "Gather", "u_axis1", "u_axis1", "u_c", "i0");
+    assert_int_equal(hbg_edit_set_attr_int(g, ax1, "axis", 1), HBG_OK);
+    ph_output(g, "u_axis1");
+    /* one rewrite, then the three nodes of x's chain are dead */
+    assert_int_equal(ph_check_pass(g, HBC_PASS_CHANNEL_SPLIT, "channel_split"), 4);
+    assert_int_equal(ph_count_op(g, HBG_OP_SLICE), 2);
+    assert_int_equal(ph_count_op(g, HBG_OP_GATHER), 5);
+    for (int k = 0; k < 2; k++) {
+        const hbg_node *n = &g->nodes[producer_of(g, k ? "x_odd" : "x_even")];
+        assert_int_equal(n->op, HBG_OP_SLICE);
+        assert_int_equal(n->n_in, 5);
+        assert_string_equal(g->tensors[n->in[0]]->name, "x");
+        assert_int_equal(hbg_tensor_get_int(g->tensors[n->in[1]], 0), k);
+        assert_int_equal(hbg_tensor_get_int(g->tensors[n->in[4]], 0), 2);
+    }
+    assert_true(producer_of(g, "x_a") < 0);
+    hbg_graph_free(g);
+}
+
 /* A Relu and a Clip(0, +inf) not next to their Convs are moved there, the Clip becomes Relu;
  * refused: a Conv output that is also a graph output, a Clip with a bound from a graph input. */
 static void test_fuse_act(void **state)
@@ -466,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_fold_bn_refusals),
         cmocka_unit_test(test_gemm_to_conv),
         cmocka_unit_test(test_fuse_act),
+        cmocka_unit_test(test_channel_split),
         cmocka_unit_test(test_optimize_opts_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

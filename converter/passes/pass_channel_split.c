@@ -1,0 +1,154 @@
+/* channel_split: ShuffleNetV2's channel shuffle and split as two strided channel slices.
+ *
+ * Matched (the export of PyTorch's `x.reshape(n * c // 2, 2, h * w).permute(1, 0, 2)
+ * .reshape(2, -1, c // 2, h, w)` followed by `x[0]`, `x[1]`):
+ *   X [N, C, H, W] -> Reshape [N*C/2, 2, H*W] -> Transpose perm (1, 0, 2)
+ *     -> Reshape [2, N, C/2, H, W] -> Gather(axis 0, scalar index j) for j in {0, 1}
+ * where the three intermediates are read only along the chain, every reader of the last one is
+ * such a Gather, and no tensor of the chain is a graph output. Element [n, i] of the Reshape's
+ * first axis is channel 2i + j of batch n after the Transpose, so Gather j is exactly
+ * Slice(X, starts [j], ends [C], axes [1], steps [2]): the even (j = 0) or odd (j = 1) channels.
+ * Result: each Gather becomes that Slice in place (its output name is kept); the Reshape,
+ * Transpose, Reshape chain is left dead and removed. The shuffle is then pure data movement the
+ * BPU does (a strided channel slice, docs/placement.md) instead of three CPU nodes and two
+ * Gathers on a 5-D tensor.
+ * Refused: other shapes or permutations, a chain tensor read elsewhere, a non-constant or
+ * non-scalar index, an index other than 0, 1, -2, -1, a default-domain opset below 10 (Slice
+ * takes its starts/ends/axes/steps as inputs from opset 10).
+ */
+#include "passes_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* 1 when tensor t has exactly the given known dims. */
+static int dims_are(const hbg_tensor *t, int rank, const int64_t *d)
+{
+    if (t->rank != rank)
+        return 0;
+    for (int i = 0; i < rank; i++)
+        if (t->dims[i] != d[i])
+            return 0;
+    return 1;
+}
+
+/* The single node reading intermediate tensor t, which must have op `op`; -1 otherwise. */
+static int only_reader(const hbg_graph *g, int t, hbg_op op)
+{
+    if (!hbc_single_use(g, t))
+        return -1;
+    int r = hbg_edit_next_consumer(g, t, 0);
+    return r >= 0 && g->nodes[r].op == op && g->nodes[r].in[0] == t ? r : -1;
+}
+
+/* Index j in {0, 1} of Gather node n on axis 0 of a rank-5 tensor, or -1. */
+static int gather_half(const hbg_graph *g, const hbg_node *n)
+{
+    if (n->op != HBG_OP_GATHER || n->n_in != 2 || n->in[1] < 0)
+        return -1;
+    int64_t axis = hbg_attr_int(n, "axis", 0);
+    const hbg_tensor *ix = g->tensors[n->in[1]];
+    if ((axis != 0 && axis != -5) || !ix->is_const || ix->producer >= 0 || ix->rank != 0 ||
+        (ix->dtype != HBG_DT_I64 && ix->dtype != HBG_DT_I32) || !ix->data)
+        return -1;
+    int64_t j = hbg_tensor_get_int(ix, 0);
+    j = j < 0 ? j + 2 : j;
+    return j == 0 || j == 1 ? (int)j : -1;
+}
+
+/* The input X of a shuffle whose last Reshape is node r2, or -1. */
+static int match(const hbg_graph *g, int r2)
+{
+    const hbg_node *n2 = &g->nodes[r2];
+    if (n2->op != HBG_OP_RESHAPE || n2->in[0] < 0)
+        return -1;
+    int tt = g->tensors[n2->in[0]]->producer;
+    if (tt < 0 || g->nodes[tt].op != HBG_OP_TRANSPOSE || g->nodes[tt].in[0] < 0 ||
+        only_reader(g, g->nodes[tt].out[0], HBG_OP_RESHAPE) != r2)
+        return -1;
+    int r1 = g->tensors[g->nodes[tt].in[0]]->producer;
+    if (r1 < 0 || g->nodes[r1].op != HBG_OP_RESHAPE || g->nodes[r1].in[0] < 0 ||
+        only_reader(g, g->nodes[r1].out[0], HBG_OP_TRANSPOSE) != tt)
+        return -1;
+    const int64_t *perm;
+    if (hbg_attr_ints(&g->nodes[tt], "perm", &perm) != 3 || perm[0] != 1 || perm[1] != 0 ||
+        perm[2] != 2)
+        return -1;
+    const int x = g->nodes[r1].in[0];
+    const hbg_tensor *xt = g->tensors[x];
+    if (xt->rank != 4 || xt->dtype != HBG_DT_F32 || hbg_tensor_numel(xt) <= 0 ||
+        xt->dims[1] % 2 != 0)
+        return -1;
+    const int64_t n = xt->dims[0], c = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
+    const int64_t d1[3] = {n * c / 2, 2, h * w}, d2[5] = {2, n, c / 2, h, w};
+    if (!dims_are(g->tensors[g->nodes[r1].out[0]], 3, d1) ||
+        !dims_are(g->tensors[n2->out[0]], 5, d2))
+        return -1;
+    const hbg_tensor *y = g->tensors[n2->out[0]];
+    if (y->is_output || hbg_edit_use_count(g, n2->out[0]) < 1)
+        return -1;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const hbg_node *u = &g->nodes[k];
+        for (int i = 0; i < u->n_in; i++)
+            if (u->in[i] == n2->out[0] && (i != 0 || gather_half(g, u) < 0))
+                return -1;
+    }
+    return x;
+}
+
+/* Turn Gather node k (half j) into Slice(x, [j], [C], [1], [2]) in place. */
+static hbg_status to_slice(hbg_graph *g, int k, int x, int j)
+{
+    hbg_node *n = &g->nodes[k];
+    const int64_t one = 1, v[4] = {j, g->tensors[x]->dims[1], 1, 2};
+    static const char *const what[4] = {"starts", "ends", "axes", "steps"};
+    int ci[4];
+    char base[300];
+    hbg_status st;
+    for (int i = 0; i < 4; i++) {
+        snprintf(base, sizeof base, "%s_%s", g->tensors[n->out[0]]->name, what[i]);
+        if ((st = hbg_edit_new_const(g, base, HBG_DT_I64, 1, &one, &v[i], sizeof v[i], &ci[i])) !=
+            HBG_OK)
+            return st;
+    }
+    n = &g->nodes[k]; /* new initializers never move nodes, but keep the pointer fresh */
+    int *in = realloc(n->in, 5 * sizeof *in);
+    if (!in)
+        return hbg_graph_fail(g, HBG_E_NOMEM, "out of memory");
+    n->in = in;
+    if ((st = hbg_edit_set_op(g, n, "Slice", n->n_in)) != HBG_OK)
+        return st;
+    n->in[0] = x;
+    for (int i = 0; i < 4; i++)
+        n->in[1 + i] = ci[i];
+    n->n_in = 5;
+    hbg_edit_remove_attr(n, "axis");
+    return HBG_OK;
+}
+
+hbg_status hbc_pass_channel_split(hbg_graph *g, const hbc_logger *lg, int *changed)
+{
+    int n_changed = 0;
+    *changed = 0;
+    if (hbg_graph_opset(g, "") < 10)
+        return HBG_OK;
+    for (int r2 = 0; r2 < g->n_nodes; r2++) {
+        const int x = match(g, r2);
+        if (x < 0)
+            continue;
+        const int y = g->nodes[r2].out[0];
+        for (int k = r2 + 1; k < g->n_nodes; k++) {
+            const hbg_node *u = &g->nodes[k];
+            if (u->n_in < 1 || u->in[0] != y)
+                continue;
+            hbg_status st = to_slice(g, k, x, gather_half(g, u));
+            if (st != HBG_OK)
+                return st;
+        }
+        HBC_LOGD(lg, "channel_split: the shuffle of '%s' ending at '%s' is two strided slices",
+                 g->tensors[x]->name, hbg_node_label(g, &g->nodes[r2]));
+        n_changed++;
+    }
+    *changed = n_changed;
+    return HBG_OK;
+}
