@@ -234,13 +234,14 @@ static char *fresh_name(const hbg_graph *q, const char *base, const char *suffix
 }
 
 /* Add X -> QuantizeLinear -> DequantizeLinear -> dq_name: int8 with zero point 0 and scale T/127,
- * or for an unsigned activation zero point HBC_ZP_UNSIGNED and scale T/254. */
+ * or for an unsigned activation zero point HBC_ZP_UNSIGNED and scale T/254; s > 0 replaces
+ * that scale (the integer model's, hbc_calib_qdq_plan). */
 static hbg_status add_pair(hbg_graph *q, const char *x, const char *dq_name, double thr,
-                           int is_unsigned)
+                           int is_unsigned, double s)
 {
     char *sn = fresh_name(q, x, "_scale"), *zn = NULL, *qn = NULL, *nq = NULL, *nd = NULL;
     hbg_status st = HBG_E_NOMEM;
-    float scale = (float)(thr / (is_unsigned ? 254.0 : 127.0));
+    float scale = (float)(s > 0 ? s : thr / (is_unsigned ? 254.0 : 127.0));
     const int8_t zp = is_unsigned ? HBC_ZP_UNSIGNED : 0;
     int idx;
     if (!sn || (idx = hbg_graph_tensor(q, sn)) < 0 ||
@@ -329,8 +330,8 @@ hbg_status hbc_calib_build_qdq_graph(hbg_graph *g, const hbc_calib_table *t,
             continue;
         if ((st = add_pair(q, g->tensors[i]->name, dq[i],
                            hbc_calib_table_find(t, g->tensors[i]->name)->threshold,
-                           plan ? plan->act[i] == HBC_ZP_UNSIGNED : hbc_calib_unsigned(g, i))) !=
-            HBG_OK) {
+                           plan ? plan->act[i] == HBC_ZP_UNSIGNED : hbc_calib_unsigned(g, i),
+                           plan && plan->scale ? plan->scale[i] : 0)) != HBG_OK) {
             calib_fail(err, errlen, st, "adding the pair of '%s': %s", g->tensors[i]->name,
                        q->err[0] ? q->err : "out of memory");
             goto out;

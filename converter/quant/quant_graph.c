@@ -1152,6 +1152,26 @@ int hbc_quant_zero_point(const hbg_graph *qg, int t)
     return 0;
 }
 
+double hbc_quant_scale(const hbg_graph *qg, int t)
+{
+    for (int depth = 0; depth <= 64 && t >= 0 && t < qg->n_tensors; depth++) {
+        if (qg->tensors[t]->producer < 0 || qg->tensors[t]->dtype != HBG_DT_I8)
+            return 0;
+        const hbg_node *p = &qg->nodes[qg->tensors[t]->producer];
+        if (strcmp(p->domain, HBC_QUANT_DOMAIN) == 0)
+            return p->n_out > 0 && p->out[0] == t
+                       ? hbg_attr_float(
+                             p, strcmp(p->op_type, "Quantize") == 0 ? "scale" : "output_scale",
+                             0.0f)
+                       : 0;
+        /* max, data movement and Concat keep their (first) input's scale */
+        if (p->n_in < 1 || (class_of(p->op) != QC_MOVE && p->op != HBG_OP_CONCAT))
+            return 0;
+        t = p->in[0];
+    }
+    return 0;
+}
+
 hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_quant_opts *opts,
                         hbg_graph **out, char *err, size_t errlen)
 {

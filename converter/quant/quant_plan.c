@@ -30,7 +30,7 @@ static int has_weights(hbg_op op)
 }
 
 hbg_status hbc_quant_qdq_plan(const hbg_graph *fg, hbg_graph *qg, int *act,
-                              unsigned char *float_node)
+                              unsigned char *float_node, double *scale)
 {
     /* hbc_quantize leaves the int8 tensors' types to the executor's inference */
     hbc_qexec *e = NULL;
@@ -41,6 +41,8 @@ hbg_status hbc_quant_qdq_plan(const hbg_graph *fg, hbg_graph *qg, int *act,
     for (int t = 0; t < fg->n_tensors; t++) {
         const int k = hbg_graph_find_tensor(qg, fg->tensors[t]->name);
         act[t] = HBC_QDQ_NONE;
+        if (scale)
+            scale[t] = k >= 0 ? hbc_quant_scale(qg, k) : 0;
         if (k < 0)
             continue;
         if (fg->tensors[t]->is_input)
@@ -63,20 +65,22 @@ hbg_status hbc_quant_calibrated_graph(hbg_graph *fg, const hbc_calib_table *tab,
 {
     int *act = calloc((size_t)fg->n_tensors + 1, sizeof *act);
     unsigned char *float_node = calloc((size_t)fg->n_nodes + 1, 1);
+    double *scale = calloc((size_t)fg->n_tensors + 1, sizeof *scale);
     hbg_status st = HBG_E_NOMEM;
     *out = NULL;
-    if (!act || !float_node) {
+    if (!act || !float_node || !scale) {
         snprintf(err, errlen, "the calibrated graph: out of memory");
         goto out;
     }
-    if ((st = hbc_quant_qdq_plan(fg, qg, act, float_node)) != HBG_OK) {
+    if ((st = hbc_quant_qdq_plan(fg, qg, act, float_node, scale)) != HBG_OK) {
         snprintf(err, errlen, "the quantized graph: %s", qg->err);
         goto out;
     }
-    const hbc_calib_qdq_plan plan = {act, float_node};
+    const hbc_calib_qdq_plan plan = {act, float_node, scale};
     st = hbc_calib_build_qdq_graph(fg, tab, &plan, out, err, errlen);
 out:
     free(act);
     free(float_node);
+    free(scale);
     return st;
 }

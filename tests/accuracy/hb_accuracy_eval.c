@@ -579,9 +579,11 @@ static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, c
     int rc = -1;
     int *act = calloc((size_t)g->n_tensors + 1, sizeof *act);
     unsigned char *float_node = calloc((size_t)g->n_nodes + 1, 1);
-    if (!act || !float_node || hbc_quant_qdq_plan(g, qg, act, float_node) != HBG_OK) {
+    double *scale = calloc((size_t)g->n_tensors + 1, sizeof *scale);
+    if (!act || !float_node || !scale ||
+        hbc_quant_qdq_plan(g, qg, act, float_node, scale) != HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: fake-quant plan: %s\n",
-                act && float_node ? qg->err : "out of memory");
+                act && float_node && scale ? qg->err : "out of memory");
         goto out;
     }
     for (int n = o->fq_exact[0]; n < o->fq_exact[1]; n++) {
@@ -593,7 +595,7 @@ static int fake_quant(hbg_graph *g, const hbc_calib_table *tab, hbg_graph *qg, c
         act[t] = HBC_QDQ_NONE;
     for (int n = 0; o->fq_part == FQ_ACTS && n < g->n_nodes; n++)
         float_node[n] = 1;
-    const hbc_calib_qdq_plan plan = {act, float_node};
+    const hbc_calib_qdq_plan plan = {act, float_node, scale};
     if (hbc_calib_build_qdq_graph(g, tab, &plan, &q, err, sizeof err) != HBG_OK) {
         fprintf(stderr, "hb_accuracy_eval: %s\n", err);
         goto out;
@@ -630,6 +632,7 @@ out:
     hbg_graph_free(q);
     free(act);
     free(float_node);
+    free(scale);
     return rc;
 }
 

@@ -131,6 +131,10 @@ int hbc_calib_unsigned(const hbg_graph *g, int t);
 typedef struct hbc_calib_qdq_plan {
     const int *act;
     const unsigned char *float_node;
+    /* NULL, or indexed like g->tensors: the integer model's scale of each int8 tensor (> 0),
+     * used for its pair instead of the table's T / 127 (T / 254): a Concat on the BPU takes its
+     * largest input scale, not its own threshold; 0: from the table. */
+    const double *scale;
 } hbc_calib_qdq_plan;
 
 /* Build the calibrated (fake-quantised) copy of g in *out (free with hbg_graph_free):

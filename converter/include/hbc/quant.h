@@ -131,15 +131,22 @@ typedef struct hbc_quant_opts {
  * s * (q - zero point), s = T / 254 for an unsigned tensor and T / 127 otherwise. */
 int hbc_quant_zero_point(const hbg_graph *qg, int t);
 
+/* Scale of int8 tensor t of a quantized graph (real value = scale * (q - zero point)): the report
+ * attribute output_scale of the integer operator that produces it (a Quantize: its scale),
+ * followed back through default-domain max and data-movement ops and Concat (whose inputs are
+ * rescaled to its scale); 0 when there is none (t is not int8). */
+double hbc_quant_scale(const hbg_graph *qg, int t);
+
 /* The plan hbc_calib_build_qdq_graph follows (hbc/calib.h) for the integer graph qg that
  * hbc_quantize made from fg: act (fg->n_tensors entries) gets the zero point of each fg tensor
  * that qg holds in int8 under the same name (a graph input: when a Quantize of our domain reads
  * it), HBC_QDQ_NONE for the others; float_node (fg->n_nodes entries) 1 for each Conv,
  * ConvTranspose, Gemm or MatMul whose output qg writes by the same default-domain op, i.e. on the
- * CPU in float. The types of qg's tensors come from preparing it with the integer executor
+ * CPU in float; scale (fg->n_tensors entries, may be NULL) hbc_quant_scale of each int8 tensor,
+ * 0 for the others. The types of qg's tensors come from preparing it with the integer executor
  * (hbc_qexec_create, then freed); errors (in qg->err) are that executor's. */
 hbg_status hbc_quant_qdq_plan(const hbg_graph *fg, hbg_graph *qg, int *act,
-                              unsigned char *float_node);
+                              unsigned char *float_node, double *scale);
 
 /* The calibrated graph of fg and tab that follows qg (hbc_quant_qdq_plan, then
  * hbc_calib_build_qdq_graph with that plan) into *out (release with hbg_graph_free). Errors name

@@ -562,6 +562,83 @@ static void test_quantizer(void **state)
     hbg_graph_free(g);
 }
 
+/* hbc_quant_scale and the plan's scales: x -> Conv a (T 1) and Conv b (T 4) -> Concat c (own
+ * T 2) -> channel Slice d -> Conv e -> y. On the BPU the Concat takes its largest input scale,
+ * 4/127, not its own 2/127, and the Slice keeps it; the calibrated graph's pair of c must use
+ * that scale (hbc_calib_qdq_plan.scale). x's int8 version has the Quantize's 2/127; y (int32,
+ * a model output) has none. */
+static void test_quant_scale(void **state)
+{
+    (void)state;
+    const float w[4] = {0.5f, -1.0f, 0.25f, 1.0f};
+    const int64_t xd[4] = {1, 2, 2, 2}, wd[4] = {2, 2, 1, 1}, one = 1;
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL, *qdq = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    char err[512];
+    const int64_t wed[4] = {2, 2, 1, 1};
+    const float we[4] = {1.0f, 0.5f, -0.5f, 1.0f};
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "we"), HBG_DT_F32, 4, wed, we, sizeof we),
+        HBG_OK);
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "wb"), HBG_DT_F32, 4, wed, we, sizeof we),
+        HBG_OK);
+    static const struct {
+        const char *name;
+        int64_t v;
+    } k[4] = {{"st", 1}, {"en", 4}, {"ax", 1}, {"sp", 2}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(hbg_graph_set_const(g, hbg_graph_tensor(g, k[i].name), HBG_DT_I64, 1, &one,
+                                             &k[i].v, sizeof k[i].v),
+                         HBG_OK);
+    const char *ia[2] = {"x", "w"}, *ib[2] = {"x", "wb"}, *oa[1] = {"a"}, *ob[1] = {"b"},
+               *ic[2] = {"a", "b"}, *oc[1] = {"c"}, *id[5] = {"c", "st", "en", "ax", "sp"},
+               *od[1] = {"d"}, *ie[2] = {"d", "we"}, *oe[1] = {"y"};
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_a", 2, ia, 1, oa, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_b", 2, ib, 1, ob, NULL), HBG_OK);
+    hbg_node *cat = NULL;
+    assert_int_equal(hbg_graph_add_node(g, "Concat", "", "cat", 2, ic, 1, oc, &cat), HBG_OK);
+    hbg_attr *ax = hbg_node_add_attr(cat, "axis", HBG_ATTR_INT);
+    assert_non_null(ax);
+    ax->i = 1;
+    assert_int_equal(hbg_graph_add_node(g, "Slice", "", "slice", 5, id, 1, od, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_e", 2, ie, 1, oe, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    static const struct {
+        const char *name;
+        double t;
+    } th[5] = {{"x", 2.0}, {"a", 1.0}, {"b", 4.0}, {"c", 2.0}, {"d", 2.0}};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(hbc_calib_table_set(&tab, th[i].name, th[i].t, HBC_CALIB_MAX), HBG_OK);
+    if (hbc_quantize(g, &tab, NULL, &q, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    double scale[32];
+    int act[32];
+    unsigned char float_node[8];
+    assert_true(g->n_tensors <= 32 && g->n_nodes <= 8);
+    assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node, scale), HBG_OK);
+    const float s4 = (float)(4.0 / 127), s1 = (float)(1.0 / 127), s2 = (float)(2.0 / 127);
+    assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "c")) == s4);
+    assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "d")) == s4);
+    assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "a")) == s1);
+    assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "x_quantized")) == s2);
+    assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "y")) == 0);
+    assert_true(scale[hbg_graph_find_tensor(g, "c")] == s4);
+    assert_true(scale[hbg_graph_find_tensor(g, "b")] == s4);
+    assert_true(scale[hbg_graph_find_tensor(g, "y")] == 0);
+    /* the calibrated graph's pair of c carries 4/127 */
+    const hbc_calib_qdq_plan plan = {act, float_node, scale};
+    if (hbc_calib_build_qdq_graph(g, &tab, &plan, &qdq, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    const int cs = hbg_graph_find_tensor(qdq, "c_scale");
+    assert_true(cs >= 0);
+    assert_true(*(const float *)qdq->tensors[cs]->data == s4);
+    hbg_graph_free(qdq);
+    hbg_graph_free(q);
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(g);
+}
+
 /* Unsigned activations, derived by hand. x (T = 127, s = 1) -> Conv1 (1x1, w = 1.0) -> Relu -> t
  * (T = 254) -> Conv2 (1x3, pads left/right 1, w = {0.5, 1.0, 0.25}) -> y (model output, int32).
  * t is unsigned: s_t = 254 / 254 = 1, zero point -127. Conv1: w = 1.0 lies on the grid amax / 1,
@@ -634,9 +711,9 @@ static void test_quantizer_unsigned(void **state)
         unsigned char float_node[8];
         hbg_graph *qdq = NULL;
         assert_true(g->n_tensors <= 16 && g->n_nodes <= 8);
-        assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node), HBG_OK);
+        assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node, NULL), HBG_OK);
         assert_int_equal(act[hbg_graph_find_tensor(g, "t")], zp);
-        const hbc_calib_qdq_plan plan = {act, float_node};
+        const hbc_calib_qdq_plan plan = {act, float_node, NULL};
         assert_int_equal(hbc_calib_build_qdq_graph(g, &tab, &plan, &qdq, err, sizeof err), HBG_OK);
         const int tzi = hbg_graph_find_tensor(qdq, "t_zero_point");
         const int tsi = hbg_graph_find_tensor(qdq, "t_scale");
@@ -702,14 +779,14 @@ static void check_output_side_plan(hbg_graph *g, hbg_graph *q, const hbc_calib_t
     char err[512];
     hbg_graph *qdq = NULL;
     assert_true(g->n_tensors <= 16 && g->n_nodes <= 8);
-    assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node), HBG_OK);
+    assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node, NULL), HBG_OK);
     assert_int_equal(act[hbg_graph_find_tensor(g, "x")], 0);
     assert_int_equal(act[hbg_graph_find_tensor(g, "c")], int8 ? 0 : HBC_QDQ_NONE);
     assert_int_equal(act[hbg_graph_find_tensor(g, "s")], int8 ? 0 : HBC_QDQ_NONE);
     assert_int_equal(act[hbg_graph_find_tensor(g, "y")], HBC_QDQ_NONE);
     for (int i = 0; i < g->n_nodes; i++)
         assert_int_equal(float_node[i], 0);
-    const hbc_calib_qdq_plan plan = {act, float_node};
+    const hbc_calib_qdq_plan plan = {act, float_node, NULL};
     if (hbc_calib_build_qdq_graph(g, tab, &plan, &qdq, err, sizeof err) != HBG_OK)
         fail_msg("%s", err);
     int pairs = 0;
@@ -806,7 +883,7 @@ static void test_quantizer_output_side(void **state)
         assert_int_equal(g->n_nodes, 3);
         if (hbc_quantize(g, &tab, &o, &q, err, sizeof err) != HBG_OK)
             fail_msg("%s", err);
-        assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node), HBG_OK);
+        assert_int_equal(hbc_quant_qdq_plan(g, q, act, float_node, NULL), HBG_OK);
         assert_int_equal(float_node[0], 1);
         assert_int_equal(act[hbg_graph_find_tensor(g, "x")], HBC_QDQ_NONE);
         hbg_graph_free(q);
@@ -925,6 +1002,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_loader_domain),
         cmocka_unit_test(test_quantizer),
+        cmocka_unit_test(test_quant_scale),
         cmocka_unit_test(test_quantizer_output_types),
         cmocka_unit_test(test_quantizer_output_side),
         cmocka_unit_test(test_quantizer_unsigned),
