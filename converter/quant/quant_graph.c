@@ -368,19 +368,28 @@ static hbg_status set_q(qctx *c, int t, double scale, const char **name)
     return HBG_OK;
 }
 
-/* Add a constant to qg under name + suffix. */
+/* Add a constant to qg under name + suffix, or name + suffix + "_<k>" (k = 1, 2, ...) when that
+ * name is taken: a float weight read by several nodes gets one integer copy per node (each has
+ * its own rounding once refined, docs/quantized-ops.md section 8). */
 static hbg_status add_const(qctx *c, const char *base, const char *suffix, hbg_dtype dt, int rank,
                             const int64_t *dims, const void *data, size_t nbytes, char **name)
 {
-    *name = str_printf(base, suffix);
-    if (!*name)
-        return QFAIL(c, HBG_E_NOMEM, "out of memory");
-    int t = hbg_graph_tensor(c->qg, *name);
-    if (t < 0)
-        return QFAIL(c, HBG_E_NOMEM, "out of memory");
-    if (c->qg->tensors[t]->is_const || c->qg->tensors[t]->producer >= 0)
-        return QFAIL(c, HBG_E_INVALID, "tensor name '%s' is already used", *name);
-    return hbg_graph_set_const(c->qg, t, dt, rank, dims, data, nbytes);
+    char sfx[64];
+    for (int k = 0; k < 1000000; k++) {
+        if (k > 0)
+            snprintf(sfx, sizeof sfx, "%s_%d", suffix, k);
+        if (!(*name = str_printf(base, k > 0 ? sfx : suffix)))
+            return QFAIL(c, HBG_E_NOMEM, "out of memory");
+        int t = hbg_graph_find_tensor(c->qg, *name);
+        if (t < 0) {
+            if ((t = hbg_graph_tensor(c->qg, *name)) < 0)
+                return QFAIL(c, HBG_E_NOMEM, "out of memory");
+            return hbg_graph_set_const(c->qg, t, dt, rank, dims, data, nbytes);
+        }
+        free(*name);
+        *name = NULL;
+    }
+    return QFAIL(c, HBG_E_INVALID, "no free name for a constant of '%s'", base);
 }
 
 /* ---- fused activations ----------------------------------------------------------------- */

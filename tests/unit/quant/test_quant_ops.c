@@ -562,6 +562,36 @@ static void test_quantizer(void **state)
     hbg_graph_free(g);
 }
 
+/* One float weight read by two Convs (a tied layer): each integer Conv gets its own int8 copy,
+ * w_int8 and w_int8_1, with the same values (the name used to collide: "already used"). */
+static void test_quantizer_shared_weight(void **state)
+{
+    (void)state;
+    const float w[4] = {0.5f, -1.0f, 0.25f, 1.0f};
+    const int64_t xd[4] = {1, 2, 2, 2}, wd[4] = {2, 2, 1, 1};
+    hbg_graph *g = conv_input_graph(xd, wd, w, sizeof w), *q = NULL;
+    hbc_calib_table tab = {0, 0, NULL};
+    char err[512];
+    const char *ia[2] = {"x", "w"}, *oa[1] = {"a"}, *ib[2] = {"a", "w"}, *ob[1] = {"y"};
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_a", 2, ia, 1, oa, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_b", 2, ib, 1, ob, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "y")), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "x", 2.0, HBC_CALIB_MAX), HBG_OK);
+    assert_int_equal(hbc_calib_table_set(&tab, "a", 3.0, HBC_CALIB_MAX), HBG_OK);
+    if (hbc_quantize(g, &tab, NULL, &q, err, sizeof err) != HBG_OK)
+        fail_msg("%s", err);
+    const int w0 = hbg_graph_find_tensor(q, "w_int8"), w1 = hbg_graph_find_tensor(q, "w_int8_1");
+    assert_true(w0 >= 0 && w1 >= 0);
+    assert_memory_equal(q->tensors[w0]->data, q->tensors[w1]->data, 4);
+    hbc_qexec *e = NULL;
+    if (hbc_qexec_create(q, &e) != HBG_OK)
+        fail_msg("%s", q->err);
+    hbc_qexec_free(e);
+    hbg_graph_free(q);
+    hbc_calib_table_free(&tab);
+    hbg_graph_free(g);
+}
+
 /* hbc_quant_scale and the plan's scales: x -> Conv a (T 1) and Conv b (T 4) -> Concat c (own
  * T 2) -> channel Slice d -> Conv e -> y. On the BPU the Concat takes its largest input scale,
  * 4/127, not its own 2/127, and the Slice keeps it; the calibrated graph's pair of c must use
@@ -1003,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_loader_domain),
         cmocka_unit_test(test_quantizer),
         cmocka_unit_test(test_quant_scale),
+        cmocka_unit_test(test_quantizer_shared_weight),
         cmocka_unit_test(test_quantizer_output_types),
         cmocka_unit_test(test_quantizer_output_side),
         cmocka_unit_test(test_quantizer_unsigned),
