@@ -756,13 +756,14 @@ static hbg_status slice_geometry(ck_ctx *c, const hbg_node *nd, slice_geom *sg)
     return HBG_OK;
 }
 
-/* A Slice with a channel step (H and W whole; compiler_support): output channel k is input
- * channel start + k * step, moved by a 1x1 CONV whose weight is 1 there and 0 elsewhere, bias 0
- * and requantisation (M, r) = (2^30, 30): RQ(x) = (x * 2^30 + 2^29) >> 30 = x for every int8 x,
- * so the output bytes are the input's bit for bit (an offset activation's zero point passes
- * through as well). A byte-strided COPY would cost a cycle per byte (docs/bpu-isa.md section 9);
- * the CONV costs ceil(C / c_atom) * ceil(K / k_atom) cycles per pixel. */
-static hbg_status lower_channel_step(ck_ctx *c, const hbg_node *nd, const slice_geom *sg)
+/* A channel selection of a map (H and W whole): output channel k is input channel ch[k], moved
+ * by a 1x1 CONV whose weight is 1 there and 0 elsewhere, bias 0 and requantisation (M, r) =
+ * (2^30, 30): RQ(x) = (x * 2^30 + 2^29) >> 30 = x for every int8 x, so the output bytes are the
+ * input's bit for bit (an offset activation's zero point passes through as well). A
+ * byte-strided COPY would cost a cycle per byte (docs/bpu-isa.md section 9); the CONV costs
+ * ceil(C / c_atom) * ceil(K / k_atom) cycles per pixel. Used for a Slice with a channel step
+ * and for a channel Gather (the passes' channel_shuffle). */
+static hbg_status lower_channel_select(ck_ctx *c, const hbg_node *nd, const int64_t *ch)
 {
     const ck_map *xm = map_of(c, nd->in[0]), *ym = map_of(c, nd->out[0]);
     conv_desc d = {.x = nd->in[0],
@@ -792,13 +793,12 @@ static hbg_status lower_channel_step(ck_ctx *c, const hbg_node *nd, const slice_
         goto out;
     }
     for (uint32_t k = 0; k < d.k; k++) {
-        const int64_t ch = sg->start[2] + (int64_t)k * sg->step[2];
-        if (ch < 0 || ch >= d.cin) {
+        if (ch[k] < 0 || ch[k] >= d.cin) {
             st = ck_fail(c, HBG_E_INVALID, "node '%s': output channel %u reads input channel %lld",
-                         hbg_node_label(c->g, nd), k, (long long)ch);
+                         hbg_node_label(c->g, nd), k, (long long)ch[k]);
             goto out;
         }
-        w[(size_t)k * d.cin + (size_t)ch] = 1;
+        w[(size_t)k * d.cin + (size_t)ch[k]] = 1;
         mult[k] = INT64_C(1) << 30;
         shift[k] = 30;
     }
@@ -812,6 +812,32 @@ out:
     return st;
 }
 
+/* The channel list of a Slice with a channel step, or of a channel Gather (negative indices
+ * count from the end), then lower_channel_select. */
+static hbg_status lower_channel_list(ck_ctx *c, const hbg_node *nd, const slice_geom *sg)
+{
+    const uint32_t k = map_of(c, nd->out[0])->c, cin = map_of(c, nd->in[0])->c;
+    int64_t *ch = malloc(((size_t)k + 1) * sizeof *ch);
+    if (!ch)
+        return ck_fail(c, HBG_E_NOMEM, "out of memory (node '%s')", hbg_node_label(c->g, nd));
+    for (uint32_t i = 0; i < k; i++) {
+        if (sg) {
+            ch[i] = sg->start[2] + (int64_t)i * sg->step[2];
+        } else {
+            const int64_t v = hbg_tensor_get_int(c->g->tensors[nd->in[1]], i);
+            ch[i] = v < 0 ? v + cin : v;
+        }
+    }
+    hbg_status st = lower_channel_select(c, nd, ch);
+    free(ch);
+    return st;
+}
+
+static hbg_status lower_gather(ck_ctx *c, int n)
+{
+    return lower_channel_list(c, &c->g->nodes[n], NULL);
+}
+
 static hbg_status lower_move(ck_ctx *c, int n)
 {
     const hbg_node *nd = &c->g->nodes[n];
@@ -822,7 +848,7 @@ static hbg_status lower_move(ck_ctx *c, int n)
     if (c->kind[n] == CK_SLICE && (st = slice_geometry(c, nd, &sg)) != HBG_OK)
         return st;
     if (c->kind[n] == CK_SLICE && sg.step[2] != 1)
-        return lower_channel_step(c, nd, &sg);
+        return lower_channel_list(c, nd, &sg);
     uint32_t th = pick_rows(c, ym->h, 0, ym->row, ym->row, ym->row);
     th = th > 65535 ? 65535 : th; /* z_planes of the strided LOADs */
     if (th == 0)
@@ -894,7 +920,7 @@ static const ck_lower_fn lowerers[CK_KIND_COUNT] = {
     [CK_RESCALE] = lower_pointwise, [CK_LUT] = lower_pointwise,  [CK_AVGPOOL] = lower_pool,
     [CK_GAP] = lower_pool,          [CK_MAXPOOL] = lower_pool,   [CK_CONCAT] = lower_move,
     [CK_RESIZE] = lower_resize,     [CK_TRANSPOSE] = lower_move, [CK_SLICE] = lower_move,
-    [CK_COPY] = lower_move,         [CK_SPATIAL] = lower_none,
+    [CK_COPY] = lower_move,         [CK_SPATIAL] = lower_none,   [CK_GATHER] = lower_gather,
 };
 
 hbg_status ck_lower(ck_ctx *c, int n)

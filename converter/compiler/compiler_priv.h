@@ -24,6 +24,7 @@ typedef enum ck_kind {
     CK_TRANSPOSE, /* H <-> W swap: strided LOAD + COPY */
     CK_SLICE,     /* strided LOAD + COPY */
     CK_COPY,      /* reshape that keeps the map: LOAD + COPY + STORE */
+    CK_GATHER,    /* constant channel list of a map: a 0/1 1x1 CONV */
     CK_SPATIAL,   /* Flatten read only by Gemm: no code, the Gemm reads the 4-D map */
     CK_KIND_COUNT
 } ck_kind;

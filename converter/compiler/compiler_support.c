@@ -279,6 +279,27 @@ static const char *sup_slice(ck_ctx *c, int n, ck_kind *kind)
     return support_slice(c, &c->g->nodes[n]);
 }
 
+/* Gather of a constant list of channels of an NHWC map (placement's check_gather). */
+static const char *sup_gather(ck_ctx *c, int n, ck_kind *kind)
+{
+    const hbg_node *nd = &c->g->nodes[n];
+    const ck_map *xm = tmap(c, nd->in[0]), *ym = tmap(c, nd->out[0]);
+    const int64_t axis = hbg_attr_int(nd, "axis", 0);
+    const hbg_tensor *ix = nd->n_in > 1 && nd->in[1] >= 0 ? c->g->tensors[nd->in[1]] : NULL;
+    *kind = CK_GATHER;
+    if (!xm || !ym || xm->layout != HBC_CM_NHWC || c->g->tensors[nd->in[0]]->rank != 4 ||
+        (axis != 1 && axis != -3))
+        return "only along the channels of a 4-D map";
+    if (!ix || !ix->is_const || ix->rank != 1 || hbg_tensor_numel(ix) != ym->c)
+        return "indices are not a constant 1-D list";
+    for (int64_t i = 0; i < hbg_tensor_numel(ix); i++) {
+        const int64_t v = hbg_tensor_get_int(ix, i);
+        if (v < -(int64_t)xm->c || v >= (int64_t)xm->c)
+            return "index out of range";
+    }
+    return NULL;
+}
+
 /* Reshape-like ops: a copy when the bytes keep their order, a view for Gemm readers. */
 static const char *sup_reshape(ck_ctx *c, int n, ck_kind *kind)
 {
@@ -322,7 +343,7 @@ static const ck_support_fn default_ops[HBG_OP_COUNT] = {
     [HBG_OP_TRANSPOSE] = sup_transpose, [HBG_OP_SLICE] = sup_slice,
     [HBG_OP_FLATTEN] = sup_reshape,     [HBG_OP_RESHAPE] = sup_reshape,
     [HBG_OP_SQUEEZE] = sup_reshape,     [HBG_OP_UNSQUEEZE] = sup_reshape,
-    [HBG_OP_IDENTITY] = sup_reshape,
+    [HBG_OP_IDENTITY] = sup_reshape,    [HBG_OP_GATHER] = sup_gather,
 };
 
 static const char *support_default(ck_ctx *c, int n, ck_kind *kind)

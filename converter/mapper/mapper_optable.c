@@ -439,7 +439,7 @@ static int check_slice(check_ctx *c)
         if (in_t(c, i) && !in_t(c, i)->is_const)
             return no(c, "starts/ends/axes/steps must be constant");
     /* A step other than 1 only along the channels of a 4-D map whose H and W are not sliced
-     * (ShuffleNetV2's channel split, passes channel_split): the compiler moves those channels
+     * (ShuffleNetV2's channel split, passes channel_shuffle): the compiler moves those channels
      * with a 0/1 convolution (docs/placement.md). */
     const hbg_tensor *steps = in_t(c, 4), *axes = in_t(c, 3);
     for (int64_t i = 0; steps && i < hbg_tensor_numel(steps); i++) {
@@ -452,6 +452,25 @@ static int check_slice(check_ctx *c)
     }
     if (x->rank > 1 && x->dims[0] != y->dims[0])
         return no(c, "along N");
+    return 1;
+}
+
+/* Gather along the channels of a 4-D map by a constant 1-D list of channels (a channel
+ * permutation or selection, e.g. the passes' channel_shuffle): the compiler moves them with a
+ * 0/1 convolution (docs/placement.md). */
+static int check_gather(check_ctx *c)
+{
+    const hbg_tensor *x = in_t(c, 0), *ix = in_t(c, 1);
+    int64_t axis = hbg_attr_int(c->n, "axis", 0);
+    if (!x || x->rank != 4 || (axis != 1 && axis != -3))
+        return no(c, "only along the channels of a 4-D map");
+    if (!ix || !ix->is_const || ix->rank != 1 || hbg_tensor_numel(ix) < 1)
+        return no(c, "indices must be a constant 1-D list");
+    for (int64_t i = 0; i < hbg_tensor_numel(ix); i++) {
+        int64_t v = hbg_tensor_get_int(ix, i);
+        if (v < -x->dims[1] || v >= x->dims[1])
+            return no(c, "index %lld out of range", (long long)v);
+    }
     return 1;
 }
 
@@ -590,6 +609,7 @@ static const struct {
     [HBG_OP_CONCAT] = {ALL, 0, check_concat},
     [HBG_OP_SPLIT] = {ALL, 0, check_split},
     [HBG_OP_SLICE] = {ALL, 0, check_slice},
+    [HBG_OP_GATHER] = {ALL, 0, check_gather},
     [HBG_OP_RESIZE] = {ALL, 0, check_resize},
     [HBG_OP_UPSAMPLE] = {ALL, 0, check_resize},
     [HBG_OP_DEPTHTOSPACE] = {ALL, 0, check_d2s},

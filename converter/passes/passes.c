@@ -16,7 +16,7 @@ static const pass_entry pass_table[HBC_PASS_COUNT] = {
     [HBC_PASS_FOLD_BN] = {"fold_bn", hbc_pass_fold_bn},
     [HBC_PASS_GEMM_TO_CONV] = {"gemm_to_conv", hbc_pass_gemm_to_conv},
     [HBC_PASS_FUSE_ACT] = {"fuse_act", hbc_pass_fuse_act},
-    [HBC_PASS_CHANNEL_SPLIT] = {"channel_split", hbc_pass_channel_split},
+    [HBC_PASS_CHANNEL_SHUFFLE] = {"channel_shuffle", hbc_pass_channel_shuffle},
 };
 
 /* hbc_optimize repeats the pass list while something changes; each round only shrinks or

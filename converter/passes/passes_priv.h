@@ -16,7 +16,7 @@ hbg_status hbc_pass_remove_noops(hbg_graph *g, const hbc_logger *lg, int *change
 hbg_status hbc_pass_fold_bn(hbg_graph *g, const hbc_logger *lg, int *changed);
 hbg_status hbc_pass_gemm_to_conv(hbg_graph *g, const hbc_logger *lg, int *changed);
 hbg_status hbc_pass_fuse_act(hbg_graph *g, const hbc_logger *lg, int *changed);
-hbg_status hbc_pass_channel_split(hbg_graph *g, const hbc_logger *lg, int *changed);
+hbg_status hbc_pass_channel_shuffle(hbg_graph *g, const hbc_logger *lg, int *changed);
 
 /* Validate g (known ops required) and infer every tensor's dtype and shape with the float
  * executor's prepare step. Graph inputs need fixed shapes. */

@@ -125,6 +125,7 @@ static qclass class_of(hbg_op op)
     case HBG_OP_FLATTEN:
     case HBG_OP_TRANSPOSE:
     case HBG_OP_SLICE:
+    case HBG_OP_GATHER:
     case HBG_OP_SQUEEZE:
     case HBG_OP_UNSQUEEZE:
     case HBG_OP_RESIZE:

@@ -2,7 +2,8 @@
 # Convert every model of tests/data/models with hb_mapper makertbin (method default, bayes-e, O3)
 # and check each .bin against its quantized ONNX with hb_verifier on 10 seeded random inputs
 # (issue 6's "done when"). Image models calibrate on tests/data/accuracy/photos through
-# hb_eval_preprocess; featuremap models (super_resolution, mtcnn det1-3, Fashion-MNIST) on 4
+# hb_eval_preprocess; featuremap models (super_resolution, mtcnn det1-3, Fashion-MNIST, and
+# tests/unit/passes/shufflenet_tv.onnx as stv) on 4
 # random float32 files (a bit-exactness check, not an accuracy one). Not part of CI (CI runs the
 # same chain on cifar10_quick and mobilenet: tests/mapper/makertbin_e2e.sh); run by hand:
 #   tests/tools/verify_all_models.sh BUILD_DIR [WORK_DIR]
@@ -26,7 +27,7 @@ import os
 import numpy as np
 rng = np.random.default_rng(0)
 for k, s in {'sr': (1, 224, 224), 'det1': (3, 12, 12), 'det2': (3, 24, 24),
-             'det3': (3, 48, 48), 'fmnist': (1, 28, 28)}.items():
+             'det3': (3, 48, 48), 'fmnist': (1, 28, 28), 'stv': (3, 64, 64)}.items():
     os.makedirs('cal_' + k, exist_ok=True)
     for i in range(4):
         rng.random(s, dtype=np.float32).tofile(f'cal_{k}/s{i}.bin')
@@ -64,13 +65,14 @@ yaml fastestdet "  onnx_model: '$M/onnx/fastestdet.onnx'" "  input_type_train: '
 yaml sr "  onnx_model: '$M/onnx/super_resolution/super_resolution.onnx'" "$fm
   input_shape: '1x1x224x224'" float32
 yaml fmnist "  onnx_model: '$M/fmnist/fmnist_cnn.onnx'" "$fm" float32
+yaml stv "  onnx_model: '$root/tests/unit/passes/shufflenet_tv.onnx'" "$fm" float32
 for d in det1 det2 det3; do
   yaml $d "  prototxt: '$M/caffe/mtcnn/$d.prototxt'
   caffe_model: '$M/caffe/mtcnn/$d.caffemodel'" "$fm" float32
 done
 
 fails=0
-for m in yunet fastestdet sr fmnist det1 det2 det3; do
+for m in yunet fastestdet sr fmnist det1 det2 det3 stv; do
   t=onnx
   case $m in det*) t=caffe ;; esac
   t0=$(date +%s.%N)

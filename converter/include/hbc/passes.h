@@ -21,7 +21,7 @@ typedef enum hbc_pass {
     HBC_PASS_FOLD_BN,        /* BatchNormalization / Mul+Add by constants into Conv/Gemm */
     HBC_PASS_GEMM_TO_CONV,   /* Gemm/MatMul with constant weights on NCHW data -> 1x1 Conv */
     HBC_PASS_FUSE_ACT,       /* Relu/Clip into the producing Conv/Gemm */
-    HBC_PASS_CHANNEL_SPLIT,  /* ShuffleNetV2 shuffle + split -> two strided channel Slices */
+    HBC_PASS_CHANNEL_SHUFFLE,  /* ShuffleNetV2 shuffle + split -> two strided channel Slices */
     HBC_PASS_COUNT
 } hbc_pass;
 

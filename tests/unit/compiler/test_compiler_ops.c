@@ -306,9 +306,10 @@ static void test_movement(void **state)
     check_graph(g, "resize x3/x2, transposes, slice with steps, flatten to an output");
 }
 
-/* Slices with a channel step (ShuffleNetV2's split after the passes' channel_split): 70
+/* Slices with a channel step (ShuffleNetV2's split after the passes' channel_shuffle): 70
  * channels (not a multiple of 4) to 35 with step 2 from 0 and from 1, and to 23 with step 3 from
- * 1; lowered as 0/1 convolutions, none refused, bit-exact. */
+ * 1; and a Gather of 40 of the channels along axis 1 (the passes' permutations); all lowered as
+ * 0/1 convolutions, none refused, bit-exact. */
 static void test_channel_step(void **state)
 {
     (void)state;
@@ -324,10 +325,18 @@ static void test_channel_step(void **state)
     g_node(g, "Slice", "x,s0,e,ax,two", "even", NULL);
     g_node(g, "Slice", "x,s1,e,ax,two", "odd", NULL);
     g_node(g, "Slice", "x,s1,e,ax,three", "third", NULL);
+    /* a channel Gather: 40 channels, some repeated, one negative (-1: channel 69) */
+    int64_t idx[40];
+    for (int i = 0; i < 40; i++)
+        idx[i] = (i * 37) % 70;
+    idx[39] = -1;
+    g_i64(g, "idx", 40, idx);
+    g_node(g, "Gather", "x,idx", "picked", "axis=1");
     g_out(g, "even");
     g_out(g, "odd");
     g_out(g, "third");
-    check_graph(g, "channel steps 2 and 3");
+    g_out(g, "picked");
+    check_graph(g, "channel steps 2 and 3, a channel Gather");
 }
 
 /* A transpose the BPU cannot do stays on the CPU with its reason, and splits the graph into

@@ -271,8 +271,9 @@ static void add_i64(hbg_graph *g, const char *name, int n, const int64_t *v)
                      HBG_OK);
 }
 
-/* Slice steps: a channel step of a map whose H and W stay whole is BPU work (channel_split's
- * output); a step on W, or a channel step together with an H slice, stays on the CPU. */
+/* Slice steps: a channel step of a map whose H and W stay whole is BPU work (channel_shuffle's
+ * output); a step on W, or a channel step together with an H slice, stays on the CPU. A Gather
+ * of a constant channel list (a negative index included) is BPU work, one along H is not. */
 static void test_slice_steps(void **state)
 {
     (void)state;
@@ -297,6 +298,22 @@ static void test_slice_steps(void **state)
     for (int k = 0; k < 3; k++)
         assert_int_equal(hbg_graph_add_node(g, "Slice", "", outs[k], 5, ins[k], 1, &outs[k], NULL),
                          HBG_OK);
+    const int64_t perm[8] = {1, 0, 3, 2, 5, 4, 7, -2};
+    add_i64(g, "perm", 8, perm);
+    const char *gin[2] = {"x", "perm"}, *gout[1] = {"shuffled"}, *g0out[1] = {"rows"};
+    hbg_node *ga = NULL, *g0 = NULL;
+    assert_int_equal(hbg_graph_add_node(g, "Gather", "", "shuffled", 2, gin, 1, gout, &ga), HBG_OK);
+    assert_int_equal(
+        hbg_graph_add_node(g, "Gather", "", "rows", 2, (const char *[]){"x", "s"}, 1, g0out, &g0),
+        HBG_OK);
+    hbg_attr *a1 = hbg_node_add_attr(ga, "axis", HBG_ATTR_INT),
+             *a2 = hbg_node_add_attr(g0, "axis", HBG_ATTR_INT);
+    assert_non_null(a1);
+    assert_non_null(a2);
+    a1->i = 1;
+    a2->i = 2;
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "shuffled")), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "rows")), HBG_OK);
     node2(g, "Add", "add", "odd", "odd", "y");
     assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "wstep")), HBG_OK);
     assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "both")), HBG_OK);
@@ -307,6 +324,9 @@ static void test_slice_steps(void **state)
     expect(g, &p, "both", 0, -1);
     assert_non_null(strstr(p.why[node_index(g, "wstep")], "steps other than 1"));
     assert_non_null(strstr(p.why[node_index(g, "both")], "steps other than 1"));
+    expect(g, &p, "shuffled", 1, 0);
+    expect(g, &p, "rows", 0, -1);
+    assert_non_null(strstr(p.why[node_index(g, "rows")], "only along the channels"));
     hbc_placement_free(&p);
     hbg_graph_free(g);
 }

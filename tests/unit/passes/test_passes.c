@@ -31,7 +31,7 @@ static void test_names(void **state)
     (void)state;
     assert_string_equal(hbc_pass_name(HBC_PASS_FOLD_CONSTANTS), "fold_constants");
     assert_string_equal(hbc_pass_name(HBC_PASS_FUSE_ACT), "fuse_act");
-    assert_string_equal(hbc_pass_name(HBC_PASS_CHANNEL_SPLIT), "channel_split");
+    assert_string_equal(hbc_pass_name(HBC_PASS_CHANNEL_SHUFFLE), "channel_shuffle");
     assert_string_equal(hbc_pass_name(HBC_PASS_COUNT), "?");
     hbg_graph *g = ph_graph();
     assert_int_equal(hbc_pass_run(g, HBC_PASS_COUNT, NULL, NULL), HBG_E_INVALID);
@@ -382,7 +382,7 @@ static void test_gemm_to_conv(void **state)
  * Slices of x, keeping their output names (one is a graph output); the Reshape/Transpose/Reshape
  * chain goes. Refused: the same chain on z whose Transpose output is also read elsewhere, and on
  * u whose last Reshape is also read by a Gather on axis 1. */
-static void test_channel_split(void **state)
+static void test_channel_shuffle(void **state)
 {
     (void)state;
     hbg_graph *g = ph_graph();
@@ -424,7 +424,7 @@ static void test_channel_split(void **state)
     assert_int_equal(hbg_edit_set_attr_int(g, ax1, "axis", 1), HBG_OK);
     ph_output(g, "u_axis1");
     /* one rewrite, then the three nodes of x's chain are dead */
-    assert_int_equal(ph_check_pass(g, HBC_PASS_CHANNEL_SPLIT, "channel_split"), 4);
+    assert_int_equal(ph_check_pass(g, HBC_PASS_CHANNEL_SHUFFLE, "channel_shuffle"), 4);
     assert_int_equal(ph_count_op(g, HBG_OP_SLICE), 2);
     assert_int_equal(ph_count_op(g, HBG_OP_GATHER), 5);
     for (int k = 0; k < 2; k++) {
@@ -436,6 +436,44 @@ static void test_channel_split(void **state)
         assert_int_equal(hbg_tensor_get_int(g->tensors[n->in[4]], 0), 2);
     }
     assert_true(producer_of(g, "x_a") < 0);
+    hbg_graph_free(g);
+}
+
+/* torchvision's channel_shuffle (batch 2, 12 channels, 3 groups): Reshape [2, 3, 4, 3, 4],
+ * Transpose (0, 2, 1, 3, 4), Reshape [2, 12, 3, 4] becomes Gather(x, axis 1) with output channel
+ * i*3 + j = input channel j*4 + i; refused with 2 groups whose Transpose is (0, 1, 2, 3, 4)
+ * misspelled as (0, 2, 1, 4, 3). */
+static void test_channel_shuffle_perm(void **state)
+{
+    (void)state;
+    hbg_graph *g = ph_graph();
+    int64_t xd[4] = {2, 12, 3, 4}, five = 5, four = 4, s1[5] = {2, 3, 4, 3, 4},
+            s2[4] = {2, 12, 3, 4}, p1[5] = {0, 2, 1, 3, 4}, p2[5] = {0, 2, 1, 4, 3},
+            s3[5] = {2, 2, 6, 3, 4}, s4[4] = {2, 12, 4, 3};
+    ph_input(g, "x", 4, xd);
+    ph_const_i64(g, "s1", 1, &five, s1);
+    ph_const_i64(g, "s2", 1, &four, s2);
+    ph_const_i64(g, "s3", 1, &five, s3);
+    ph_const_i64(g, "s4", 1, &four, s4);
+    NODE(g, "Reshape", "r1", "a", "x", "s1");
+    set_ints(g, NODE(g, "Transpose", "t", "b", "a"), "perm", p1, 5);
+    NODE(g, "Reshape", "r2", "shuffled", "b", "s2");
+    NODE(g, "Relu", "relu", "out", "shuffled");
+    ph_output(g, "out");
+    NODE(g, "Reshape", "q1", "qa", "x", "s3");
+    set_ints(g, NODE(g, "Transpose", "qt", "qb", "qa"), "perm", p2, 5);
+    NODE(g, "Reshape", "q2", "out2", "qb", "s4");
+    ph_output(g, "out2");
+    assert_int_equal(ph_check_pass(g, HBC_PASS_CHANNEL_SHUFFLE, "channel_shuffle perm"), 3);
+    const hbg_node *n = &g->nodes[producer_of(g, "shuffled")];
+    assert_int_equal(n->op, HBG_OP_GATHER);
+    assert_string_equal(n->name, "r2");
+    assert_string_equal(g->tensors[n->in[0]]->name, "x");
+    assert_int_equal(hbg_attr_int(n, "axis", 0), 1);
+    const int64_t want[12] = {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11};
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(hbg_tensor_get_int(g->tensors[n->in[1]], i), want[i]);
+    assert_int_equal(ph_count_op(g, HBG_OP_TRANSPOSE), 1);
     hbg_graph_free(g);
 }
 
@@ -528,7 +566,8 @@ int main(void)
         cmocka_unit_test(test_fold_bn_refusals),
         cmocka_unit_test(test_gemm_to_conv),
         cmocka_unit_test(test_fuse_act),
-        cmocka_unit_test(test_channel_split),
+        cmocka_unit_test(test_channel_shuffle),
+        cmocka_unit_test(test_channel_shuffle_perm),
         cmocka_unit_test(test_optimize_opts_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

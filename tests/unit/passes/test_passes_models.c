@@ -82,9 +82,9 @@ static void run_case(const model_case *c)
 #define CAFFE_MODEL(n, dir, p, m) n, NULL, MODELS "caffe/" dir "/" p, MODELS "caffe/" dir "/" m
 #define CAFFE_SYN(n)              n, NULL, CAFFE n "/net.prototxt", CAFFE n "/net.caffemodel"
 
-/* changed[]: fold_constants, remove_noops, fold_bn, gemm_to_conv, fuse_act, channel_split, each
+/* changed[]: fold_constants, remove_noops, fold_bn, gemm_to_conv, fuse_act, channel_shuffle, each
  * alone on the loaded model (rewrites plus dead nodes removed), derived by hand from the model
- * structure (channel_split: 0 where not listed):
+ * structure (channel_shuffle: 0 where not listed):
  * torch_net: 13 shape/constant nodes fold; 4 BN; Gemm fc1 -> Conv makes the Reshape and its
  *   10-node shape chain dead (fc2 reads a BN output, so it waits for fold_bn); its activations
  *   sit behind BNs until fold_bn has run.
@@ -135,11 +135,42 @@ static void test_model(void **state)
     run_case((const model_case *)*state);
 }
 
+/* tests/unit/passes/shufflenet_tv.onnx (make_shufflenet.py: torchvision's ShuffleNetV2 code,
+ * 139 nodes with its Shape chains and BatchNormalizations): hbc_optimize keeps the outputs and
+ * leaves, counted from the model's structure, the stem Conv+Relu (2); the stride-2 block's
+ * branch1 (depthwise Conv, Conv+Relu: 3) and branch2 (Conv+Relu, depthwise Conv, Conv+Relu: 5),
+ * its Concat and its shuffle as one Gather (2); twice a stride-1 block (2 Slices of the chunk,
+ * branch2 5, Concat, Gather: 9 each); the last Conv+Relu (2), GlobalAveragePool, and the Linear
+ * as Conv + Flatten (3): 35 nodes, 9 Conv+Relu pairs, 3 Gathers, no Transpose or Reshape. */
+static void test_shufflenet_tv(void **state)
+{
+    (void)state;
+    const model_case c = {"shufflenet_tv",
+                          HB_SOURCE_DIR "/tests/unit/passes/shufflenet_tv.onnx",
+                          NULL,
+                          NULL,
+                          {0},
+                          0,
+                          0};
+    hbg_graph *g = load(&c);
+    assert_int_equal(g->n_nodes, 139);
+    ph_check_optimize(g, c.name);
+    assert_int_equal(g->n_nodes, 35);
+    assert_int_equal(ph_count_fused(g), 9);
+    assert_int_equal(ph_count_op(g, HBG_OP_GATHER), 3);
+    assert_int_equal(ph_count_op(g, HBG_OP_SLICE), 4);
+    assert_int_equal(ph_count_op(g, HBG_OP_TRANSPOSE), 0);
+    assert_int_equal(ph_count_op(g, HBG_OP_RESHAPE), 0);
+    hbg_graph_free(g);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[sizeof cases / sizeof cases[0]];
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    enum { N = sizeof cases / sizeof cases[0] };
+    struct CMUnitTest tests[N + 1];
+    for (size_t i = 0; i < N; i++) {
         tests[i] = (struct CMUnitTest){cases[i].name, test_model, NULL, NULL, (void *)&cases[i]};
     }
+    tests[N] = (struct CMUnitTest){"shufflenet_tv", test_shufflenet_tv, NULL, NULL, NULL};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,17 +1,24 @@
-/* channel_split: ShuffleNetV2's channel shuffle and split as two strided channel slices.
+/* channel_shuffle: ShuffleNet channel shuffles as channel selections the BPU runs.
  *
- * Matched (the export of PyTorch's `x.reshape(n * c // 2, 2, h * w).permute(1, 0, 2)
- * .reshape(2, -1, c // 2, h, w)` followed by `x[0]`, `x[1]`):
- *   X [N, C, H, W] -> Reshape [N*C/2, 2, H*W] -> Transpose perm (1, 0, 2)
- *     -> Reshape [2, N, C/2, H, W] -> Gather(axis 0, scalar index j) for j in {0, 1}
- * where the three intermediates are read only along the chain, every reader of the last one is
- * such a Gather, and no tensor of the chain is a graph output. Element [n, i] of the Reshape's
- * first axis is channel 2i + j of batch n after the Transpose, so Gather j is exactly
- * Slice(X, starts [j], ends [C], axes [1], steps [2]): the even (j = 0) or odd (j = 1) channels.
- * Result: each Gather becomes that Slice in place (its output name is kept); the Reshape,
- * Transpose, Reshape chain is left dead and removed. The shuffle is then pure data movement the
- * BPU does (a strided channel slice, docs/placement.md) instead of three CPU nodes and two
- * Gathers on a 5-D tensor.
+ * 1. Shuffle and split (ShuffleNetV2 as FastestDet exports it: PyTorch's
+ *    `x.reshape(n * c // 2, 2, h * w).permute(1, 0, 2).reshape(2, -1, c // 2, h, w)` then
+ *    `x[0]`, `x[1]`):
+ *      X [N, C, H, W] -> Reshape [N*C/2, 2, H*W] -> Transpose perm (1, 0, 2)
+ *        -> Reshape [2, N, C/2, H, W] -> Gather(axis 0, scalar index j) for j in {0, 1}
+ *    Element [n, i] of the Reshape's first axis is channel 2i + j of batch n after the
+ *    Transpose, so Gather j is exactly Slice(X, starts [j], ends [C], axes [1], steps [2]): the
+ *    even (j = 0) or odd (j = 1) channels. Each Gather becomes that Slice in place (node and
+ *    output names kept); every reader of the last Reshape must be such a Gather.
+ * 2. Shuffle alone (torchvision's `channel_shuffle`: `x.view(n, g, c // g, h, w)
+ *    .transpose(1, 2).view(n, -1, h, w)`, ShuffleNetV1 and V2):
+ *      X [N, C, H, W] -> Reshape [N, g, C/g, H, W] -> Transpose perm (0, 2, 1, 3, 4)
+ *        -> Reshape [N, C, H, W]
+ *    Output channel i*g + j is input channel j*(C/g) + i, so the last Reshape becomes, in place,
+ *    Gather(X, indices, axis 1) with that constant permutation.
+ * In both the intermediate tensors must be read only along the chain and be no graph outputs;
+ * the chain left dead is removed. Both results are exact in float (pure selections), and the
+ * BPU runs a channel-step Slice and a channel Gather of a 4-D map (docs/placement.md) instead of
+ * three or four CPU nodes on 5-D tensors.
  * Refused: other shapes or permutations, a chain tensor read elsewhere, a non-constant or
  * non-scalar index, an index other than 0, 1, -2, -1, a default-domain opset below 10 (Slice
  * takes its starts/ends/axes/steps as inputs from opset 10).
@@ -126,13 +133,90 @@ static hbg_status to_slice(hbg_graph *g, int k, int x, int j)
     return HBG_OK;
 }
 
-hbg_status hbc_pass_channel_split(hbg_graph *g, const hbc_logger *lg, int *changed)
+/* Pattern 2 ending at Reshape node r2: its input X and group count g, or -1. */
+static int match_perm(const hbg_graph *g, int r2, int64_t *groups)
+{
+    const hbg_node *n2 = &g->nodes[r2];
+    if (n2->op != HBG_OP_RESHAPE || n2->in[0] < 0 || g->tensors[n2->out[0]]->rank != 4)
+        return -1;
+    int tt = g->tensors[n2->in[0]]->producer;
+    if (tt < 0 || g->nodes[tt].op != HBG_OP_TRANSPOSE || g->nodes[tt].in[0] < 0 ||
+        only_reader(g, g->nodes[tt].out[0], HBG_OP_RESHAPE) != r2)
+        return -1;
+    int r1 = g->tensors[g->nodes[tt].in[0]]->producer;
+    if (r1 < 0 || g->nodes[r1].op != HBG_OP_RESHAPE || g->nodes[r1].in[0] < 0 ||
+        only_reader(g, g->nodes[r1].out[0], HBG_OP_TRANSPOSE) != tt)
+        return -1;
+    const int64_t *perm;
+    static const int64_t want[5] = {0, 2, 1, 3, 4};
+    if (hbg_attr_ints(&g->nodes[tt], "perm", &perm) != 5)
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (perm[i] != want[i])
+            return -1;
+    const int x = g->nodes[r1].in[0];
+    const hbg_tensor *xt = g->tensors[x], *t1 = g->tensors[g->nodes[r1].out[0]];
+    if (xt->rank != 4 || xt->dtype != HBG_DT_F32 || hbg_tensor_numel(xt) <= 0 || t1->rank != 5)
+        return -1;
+    const int64_t n = xt->dims[0], c = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
+    const int64_t gr = t1->dims[1];
+    if (gr < 2 || gr >= c || c % gr != 0)
+        return -1;
+    const int64_t d1[5] = {n, gr, c / gr, h, w};
+    if (!dims_are(t1, 5, d1) || !dims_are(g->tensors[n2->out[0]], 4, xt->dims))
+        return -1;
+    *groups = gr;
+    return x;
+}
+
+/* Turn Reshape node r2 into Gather(x, permutation, axis 1) in place. */
+static hbg_status to_gather(hbg_graph *g, int r2, int x, int64_t groups)
+{
+    const int64_t c = g->tensors[x]->dims[1], per = c / groups;
+    int64_t *idx = malloc((size_t)c * sizeof *idx);
+    char base[300];
+    int ci;
+    hbg_status st;
+    if (!idx)
+        return hbg_graph_fail(g, HBG_E_NOMEM, "out of memory");
+    for (int64_t i = 0; i < per; i++)
+        for (int64_t j = 0; j < groups; j++)
+            idx[i * groups + j] = j * per + i;
+    snprintf(base, sizeof base, "%s_indices", g->tensors[g->nodes[r2].out[0]]->name);
+    st = hbg_edit_new_const(g, base, HBG_DT_I64, 1, &c, idx, (size_t)c * sizeof *idx, &ci);
+    free(idx);
+    if (st != HBG_OK)
+        return st;
+    hbg_node *n = &g->nodes[r2];
+    if ((st = hbg_edit_set_op(g, n, "Gather", 2)) != HBG_OK ||
+        (st = hbg_edit_set_attr_int(g, n, "axis", 1)) != HBG_OK)
+        return st;
+    n->in[0] = x;
+    n->in[1] = ci;
+    hbg_edit_remove_attr(n, "allowzero");
+    return HBG_OK;
+}
+
+hbg_status hbc_pass_channel_shuffle(hbg_graph *g, const hbc_logger *lg, int *changed)
 {
     int n_changed = 0;
     *changed = 0;
     if (hbg_graph_opset(g, "") < 10)
         return HBG_OK;
     for (int r2 = 0; r2 < g->n_nodes; r2++) {
+        int64_t groups = 0;
+        const int xp = match_perm(g, r2, &groups);
+        if (xp >= 0) {
+            hbg_status st = to_gather(g, r2, xp, groups);
+            if (st != HBG_OK)
+                return st;
+            HBC_LOGD(lg,
+                     "channel_shuffle: the shuffle of '%s' in %lld groups ending at '%s' is a "
+                     "channel Gather",
+                     g->tensors[xp]->name, (long long)groups, hbg_node_label(g, &g->nodes[r2]));
+            n_changed++;
+            continue;
+        }
         const int x = match(g, r2);
         if (x < 0)
             continue;
@@ -145,7 +229,7 @@ hbg_status hbc_pass_channel_split(hbg_graph *g, const hbc_logger *lg, int *chang
             if (st != HBG_OK)
                 return st;
         }
-        HBC_LOGD(lg, "channel_split: the shuffle of '%s' ending at '%s' is two strided slices",
+        HBC_LOGD(lg, "channel_shuffle: the shuffle of '%s' ending at '%s' is two strided slices",
                  g->tensors[x]->name, hbg_node_label(g, &g->nodes[r2]));
         n_changed++;
     }
