@@ -63,29 +63,43 @@ static int gather_half(const hbg_graph *g, const hbg_node *n)
     return j == 0 || j == 1 ? (int)j : -1;
 }
 
-/* The input X of a shuffle whose last Reshape is node r2, or -1. */
-static int match(const hbg_graph *g, int r2)
+/* The chain X -> Reshape r1 -> Transpose -> Reshape r2 ending at node r2, with each link read
+ * only by the next and a Transpose perm equal to want (n entries): r1 in *r1, X returned (a 4-D
+ * float tensor of known shape); -1 otherwise. */
+static int reshape_chain(const hbg_graph *g, int r2, const int64_t *want, int n, int *r1)
 {
     const hbg_node *n2 = &g->nodes[r2];
     if (n2->op != HBG_OP_RESHAPE || n2->in[0] < 0)
         return -1;
-    int tt = g->tensors[n2->in[0]]->producer;
+    const int tt = g->tensors[n2->in[0]]->producer;
     if (tt < 0 || g->nodes[tt].op != HBG_OP_TRANSPOSE || g->nodes[tt].in[0] < 0 ||
         only_reader(g, g->nodes[tt].out[0], HBG_OP_RESHAPE) != r2)
         return -1;
-    int r1 = g->tensors[g->nodes[tt].in[0]]->producer;
-    if (r1 < 0 || g->nodes[r1].op != HBG_OP_RESHAPE || g->nodes[r1].in[0] < 0 ||
-        only_reader(g, g->nodes[r1].out[0], HBG_OP_TRANSPOSE) != tt)
+    *r1 = g->tensors[g->nodes[tt].in[0]]->producer;
+    if (*r1 < 0 || g->nodes[*r1].op != HBG_OP_RESHAPE || g->nodes[*r1].in[0] < 0 ||
+        only_reader(g, g->nodes[*r1].out[0], HBG_OP_TRANSPOSE) != tt)
         return -1;
     const int64_t *perm;
-    if (hbg_attr_ints(&g->nodes[tt], "perm", &perm) != 3 || perm[0] != 1 || perm[1] != 0 ||
-        perm[2] != 2)
+    if (hbg_attr_ints(&g->nodes[tt], "perm", &perm) != n)
         return -1;
-    const int x = g->nodes[r1].in[0];
+    for (int i = 0; i < n; i++)
+        if (perm[i] != want[i])
+            return -1;
+    const int x = g->nodes[*r1].in[0];
     const hbg_tensor *xt = g->tensors[x];
-    if (xt->rank != 4 || xt->dtype != HBG_DT_F32 || hbg_tensor_numel(xt) <= 0 ||
-        xt->dims[1] % 2 != 0)
+    return xt->rank == 4 && xt->dtype == HBG_DT_F32 && hbg_tensor_numel(xt) > 0 ? x : -1;
+}
+
+/* The input X of a shuffle and split (pattern 1) whose last Reshape is node r2, or -1. */
+static int match(const hbg_graph *g, int r2)
+{
+    static const int64_t want[3] = {1, 0, 2};
+    const hbg_node *n2 = &g->nodes[r2];
+    int r1;
+    const int x = reshape_chain(g, r2, want, 3, &r1);
+    if (x < 0 || g->tensors[x]->dims[1] % 2 != 0)
         return -1;
+    const hbg_tensor *xt = g->tensors[x];
     const int64_t n = xt->dims[0], c = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
     const int64_t d1[3] = {n * c / 2, 2, h * w}, d2[5] = {2, n, c / 2, h, w};
     if (!dims_are(g->tensors[g->nodes[r1].out[0]], 3, d1) ||
@@ -133,30 +147,18 @@ static hbg_status to_slice(hbg_graph *g, int k, int x, int j)
     return HBG_OK;
 }
 
-/* Pattern 2 ending at Reshape node r2: its input X and group count g, or -1. */
+/* The input X of a shuffle alone (pattern 2) whose last Reshape is node r2, and its group
+ * count in *groups; -1 otherwise. */
 static int match_perm(const hbg_graph *g, int r2, int64_t *groups)
 {
-    const hbg_node *n2 = &g->nodes[r2];
-    if (n2->op != HBG_OP_RESHAPE || n2->in[0] < 0 || g->tensors[n2->out[0]]->rank != 4)
-        return -1;
-    int tt = g->tensors[n2->in[0]]->producer;
-    if (tt < 0 || g->nodes[tt].op != HBG_OP_TRANSPOSE || g->nodes[tt].in[0] < 0 ||
-        only_reader(g, g->nodes[tt].out[0], HBG_OP_RESHAPE) != r2)
-        return -1;
-    int r1 = g->tensors[g->nodes[tt].in[0]]->producer;
-    if (r1 < 0 || g->nodes[r1].op != HBG_OP_RESHAPE || g->nodes[r1].in[0] < 0 ||
-        only_reader(g, g->nodes[r1].out[0], HBG_OP_TRANSPOSE) != tt)
-        return -1;
-    const int64_t *perm;
     static const int64_t want[5] = {0, 2, 1, 3, 4};
-    if (hbg_attr_ints(&g->nodes[tt], "perm", &perm) != 5)
+    const hbg_node *n2 = &g->nodes[r2];
+    int r1;
+    const int x = reshape_chain(g, r2, want, 5, &r1);
+    if (x < 0)
         return -1;
-    for (int i = 0; i < 5; i++)
-        if (perm[i] != want[i])
-            return -1;
-    const int x = g->nodes[r1].in[0];
     const hbg_tensor *xt = g->tensors[x], *t1 = g->tensors[g->nodes[r1].out[0]];
-    if (xt->rank != 4 || xt->dtype != HBG_DT_F32 || hbg_tensor_numel(xt) <= 0 || t1->rank != 5)
+    if (t1->rank != 5)
         return -1;
     const int64_t n = xt->dims[0], c = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
     const int64_t gr = t1->dims[1];
