@@ -38,6 +38,7 @@ typedef struct qctx {
     int *bpu_uses;       /* per float tensor: node inputs of BPU (not CPU) nodes reading it */
     unsigned char *skip; /* per float node: fused into its producer */
     int8_t *zp;          /* per float tensor: 0, or HBC_ZP_UNSIGNED for an unsigned activation */
+    double *cat_scale;   /* per float tensor: the Concat's scale it is requantised to, or 0 */
 } qctx;
 
 /* Fail with a message in qg->err (copied to err by the caller). */
@@ -231,6 +232,10 @@ static const char *unsupported(const qctx *c, const hbg_node *n, qclass cl)
 
 static hbg_status threshold(qctx *c, int t, double *s)
 {
+    if (c->cat_scale && c->cat_scale[t] > 0.0) {
+        *s = c->cat_scale[t];
+        return HBG_OK;
+    }
     *s = 0.0;
     const hbc_calib_entry *e = hbc_calib_table_find(c->tab, ftensor(c, t)->name);
     if (!e || !(e->threshold > 0.0) || !isfinite(e->threshold))
@@ -1015,6 +1020,68 @@ static void place_output_side(qctx *c, const hbc_quant_opts *opts, unsigned char
     }
 }
 
+/* The scale tensor t will have on the BPU before any Concat override: its table threshold / 127,
+ * or through data movement its source's, or for a Concat its largest input's (emit_concat). */
+static double natural_scale(const qctx *c, int t, const unsigned char *cpu, int depth)
+{
+    const int p = c->fg->tensors[t]->producer;
+    const hbc_calib_entry *e = hbc_calib_table_find(c->tab, ftensor(c, t)->name);
+    if (p >= 0 && !cpu[p] && depth < 64) {
+        const hbg_node *n = &c->fg->nodes[p];
+        const qclass cl = class_of(n->op);
+        if (cl == QC_MOVE && n->n_in > 0 && n->in[0] >= 0)
+            return natural_scale(c, n->in[0], cpu, depth + 1);
+        if (cl == QC_CONCAT) {
+            double m = 0.0;
+            for (int j = 0; j < n->n_in; j++) {
+                const double v = n->in[j] >= 0 ? natural_scale(c, n->in[j], cpu, depth + 1) : 0;
+                m = v > m ? v : m;
+            }
+            return m;
+        }
+    }
+    return e && e->threshold > 0.0 && isfinite(e->threshold) ? e->threshold / 127.0 : 0.0;
+}
+
+/* A signed tensor that only a BPU Concat reads, written by a BPU node that requantises (Conv,
+ * Gemm, Add, Mul, pooling, LUT, or a fused Relu/Clip), is requantised straight to the scale the
+ * Concat will take, its largest input's (emit_concat), instead of to its own threshold and then
+ * again by a Rescale: one rounding instead of two, and no Rescale on the BPU. The Concat's
+ * inputs are otherwise unchanged, so emit_concat still rescales any input whose scale differs. */
+static void concat_scales(qctx *c, const unsigned char *cpu)
+{
+    const hbg_graph *fg = c->fg;
+    for (int k = 0; k < fg->n_nodes; k++) {
+        const hbg_node *cat = &fg->nodes[k];
+        if (cpu[k] || class_of(cat->op) != QC_CONCAT)
+            continue;
+        double s_max = 0.0;
+        for (int j = 0; j < cat->n_in; j++) {
+            const double v = cat->in[j] >= 0 ? natural_scale(c, cat->in[j], cpu, 0) : 0.0;
+            s_max = v > s_max ? v : s_max;
+        }
+        for (int j = 0; s_max > 0.0 && j < cat->n_in; j++) {
+            const int t = cat->in[j];
+            const int p = t >= 0 ? fg->tensors[t]->producer : -1;
+            if (p < 0 || cpu[p] || c->uses[t] != 1 || c->zp[t] || ftensor(c, t)->is_output)
+                continue;
+            switch (class_of(fg->nodes[p].op)) {
+            case QC_CONV:
+            case QC_GEMM:
+            case QC_ADDSUB:
+            case QC_MUL:
+            case QC_AVGPOOL:
+            case QC_GAP:
+            case QC_LUT:
+                c->cat_scale[t] = s_max;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+}
+
 /* 1 when every node reading t, and through pass-through ops every node reading their outputs,
  * runs on the BPU. */
 static int bpu_readers(const qctx *c, int t, const unsigned char *cpu, int depth)
@@ -1060,7 +1127,9 @@ static hbg_status setup(qctx *c)
     c->bpu_uses = calloc(nt, sizeof *c->bpu_uses);
     c->skip = calloc((size_t)fg->n_nodes + 1, 1);
     c->zp = calloc(nt, sizeof *c->zp);
-    if (!c->scale || !c->qname || !c->fname || !c->uses || !c->bpu_uses || !c->skip || !c->zp)
+    c->cat_scale = calloc(nt, sizeof *c->cat_scale);
+    if (!c->scale || !c->qname || !c->fname || !c->uses || !c->bpu_uses || !c->skip || !c->zp ||
+        !c->cat_scale)
         return QFAIL(c, HBG_E_NOMEM, "out of memory");
     for (int i = 0; i < fg->n_nodes; i++)
         for (int j = 0; j < fg->nodes[i].n_in; j++)
@@ -1234,6 +1303,7 @@ hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_qua
     place_output_side(&c, opts, cpu);
     if (!(opts && opts->signed_only))
         choose_signs(&c, cpu);
+    concat_scales(&c, cpu);
     if ((st = quantize(&c, cpu)) != HBG_OK)
         goto fail;
     /* Prepare (and drop) the integer executor: checks every emitted node against its written
@@ -1261,6 +1331,7 @@ out:
     free(c.bpu_uses);
     free(c.skip);
     free(c.zp);
+    free(c.cat_scale);
     free(cpu);
     hbg_graph_free(c.qg);
     return st;

@@ -592,11 +592,13 @@ static void test_quantizer_shared_weight(void **state)
     hbg_graph_free(g);
 }
 
-/* hbc_quant_scale and the plan's scales: x -> Conv a (T 1) and Conv b (T 4) -> Concat c (own
- * T 2) -> channel Slice d -> Conv e -> y. On the BPU the Concat takes its largest input scale,
- * 4/127, not its own 2/127, and the Slice keeps it; the calibrated graph's pair of c must use
- * that scale (hbc_calib_qdq_plan.scale). x's int8 version has the Quantize's 2/127; y (int32,
- * a model output) has none. */
+/* hbc_quant_scale and the plan's scales: x -> Conv a (T 1, also read by a Relu writing the
+ * output a2), Conv b (T 4) and Conv f (T 0.5) -> Concat c (own T 2) -> channel Slice d -> Conv e
+ * -> y. On the BPU the Concat takes its largest input scale, 4/127, not its own 2/127, and the
+ * Slice keeps it; the calibrated graph's pair of c must use that scale
+ * (hbc_calib_qdq_plan.scale). f, read only by the Concat, is requantised straight to 4/127
+ * (concat_scales); a, read twice, keeps 1/127 and gets the only Rescale. x's int8 version has
+ * the Quantize's 2/127; y (int32, a model output) has none. */
 static void test_quant_scale(void **state)
 {
     (void)state;
@@ -621,13 +623,20 @@ static void test_quant_scale(void **state)
         assert_int_equal(hbg_graph_set_const(g, hbg_graph_tensor(g, k[i].name), HBG_DT_I64, 1, &one,
                                              &k[i].v, sizeof k[i].v),
                          HBG_OK);
-    const char *ia[2] = {"x", "w"}, *ib[2] = {"x", "wb"}, *oa[1] = {"a"}, *ob[1] = {"b"},
-               *ic[2] = {"a", "b"}, *oc[1] = {"c"}, *id[5] = {"c", "st", "en", "ax", "sp"},
-               *od[1] = {"d"}, *ie[2] = {"d", "we"}, *oe[1] = {"y"};
+    assert_int_equal(
+        hbg_graph_set_const(g, hbg_graph_tensor(g, "wf"), HBG_DT_F32, 4, wed, we, sizeof we),
+        HBG_OK);
+    const char *ia[2] = {"x", "w"}, *ib[2] = {"x", "wb"}, *iff[2] = {"x", "wf"}, *oa[1] = {"a"},
+               *ob[1] = {"b"}, *of[1] = {"f"}, *ic[3] = {"a", "b", "f"}, *oc[1] = {"c"},
+               *id[5] = {"c", "st", "en", "ax", "sp"}, *od[1] = {"d"}, *ie[2] = {"d", "we"},
+               *oe[1] = {"y"}, *oa2[1] = {"a2"};
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_a", 2, ia, 1, oa, NULL), HBG_OK);
     assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_b", 2, ib, 1, ob, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Conv", "", "conv_f", 2, iff, 1, of, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Relu", "", "relu_a", 1, oa, 1, oa2, NULL), HBG_OK);
+    assert_int_equal(hbg_graph_add_output(g, hbg_graph_find_tensor(g, "a2")), HBG_OK);
     hbg_node *cat = NULL;
-    assert_int_equal(hbg_graph_add_node(g, "Concat", "", "cat", 2, ic, 1, oc, &cat), HBG_OK);
+    assert_int_equal(hbg_graph_add_node(g, "Concat", "", "cat", 3, ic, 1, oc, &cat), HBG_OK);
     hbg_attr *ax = hbg_node_add_attr(cat, "axis", HBG_ATTR_INT);
     assert_non_null(ax);
     ax->i = 1;
@@ -637,8 +646,8 @@ static void test_quant_scale(void **state)
     static const struct {
         const char *name;
         double t;
-    } th[5] = {{"x", 2.0}, {"a", 1.0}, {"b", 4.0}, {"c", 2.0}, {"d", 2.0}};
-    for (int i = 0; i < 5; i++)
+    } th[7] = {{"x", 2.0}, {"a", 1.0}, {"b", 4.0}, {"f", 0.5}, {"c", 2.0}, {"d", 2.0}, {"a2", 1.0}};
+    for (int i = 0; i < 7; i++)
         assert_int_equal(hbc_calib_table_set(&tab, th[i].name, th[i].t, HBC_CALIB_MAX), HBG_OK);
     if (hbc_quantize(g, &tab, NULL, &q, err, sizeof err) != HBG_OK)
         fail_msg("%s", err);
@@ -651,6 +660,11 @@ static void test_quant_scale(void **state)
     assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "c")) == s4);
     assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "d")) == s4);
     assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "a")) == s1);
+    assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "f")) == s4);
+    int rescales = 0;
+    for (int i = 0; i < q->n_nodes; i++)
+        rescales += strcmp(q->nodes[i].op_type, "Rescale") == 0;
+    assert_int_equal(rescales, 1);
     assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "x_quantized")) == s2);
     assert_true(hbc_quant_scale(q, hbg_graph_find_tensor(q, "y")) == 0);
     assert_true(scale[hbg_graph_find_tensor(g, "c")] == s4);
