@@ -16,12 +16,12 @@ extern "C" {
 
 /* Pass ids, in the order hbc_optimize runs them. */
 typedef enum hbc_pass {
-    HBC_PASS_FOLD_CONSTANTS, /* nodes whose inputs are all constant, shape arithmetic chains */
-    HBC_PASS_REMOVE_NOOPS,   /* Identity, Dropout, no-op Reshape/Cast/Transpose */
-    HBC_PASS_FOLD_BN,        /* BatchNormalization / Mul+Add by constants into Conv/Gemm */
-    HBC_PASS_GEMM_TO_CONV,   /* Gemm/MatMul with constant weights on NCHW data -> 1x1 Conv */
-    HBC_PASS_FUSE_ACT,       /* Relu/Clip into the producing Conv/Gemm */
-    HBC_PASS_CHANNEL_SHUFFLE,  /* ShuffleNetV2 shuffle + split -> two strided channel Slices */
+    HBC_PASS_FOLD_CONSTANTS,  /* nodes whose inputs are all constant, shape arithmetic chains */
+    HBC_PASS_REMOVE_NOOPS,    /* Identity, Dropout, no-op Reshape/Cast/Transpose */
+    HBC_PASS_FOLD_BN,         /* BatchNormalization / Mul+Add by constants into Conv/Gemm */
+    HBC_PASS_GEMM_TO_CONV,    /* Gemm/MatMul with constant weights on NCHW data -> 1x1 Conv */
+    HBC_PASS_FUSE_ACT,        /* Relu/Clip into the producing Conv/Gemm */
+    HBC_PASS_CHANNEL_SHUFFLE, /* ShuffleNet shuffles -> channel-step Slices or a channel Gather */
     HBC_PASS_COUNT
 } hbc_pass;
 
