@@ -1020,26 +1020,11 @@ static void place_output_side(qctx *c, const hbc_quant_opts *opts, unsigned char
     }
 }
 
-/* The scale tensor t will have on the BPU before any Concat override: its table threshold / 127,
- * or through data movement its source's, or for a Concat its largest input's (emit_concat). */
-static double natural_scale(const qctx *c, int t, const unsigned char *cpu, int depth)
+/* The scale tensor t has on the BPU before any Concat override: its table threshold / 127 (0
+ * without one); ns holds the scale of every tensor written before it, in node order. */
+static double table_scale(const qctx *c, int t)
 {
-    const int p = c->fg->tensors[t]->producer;
     const hbc_calib_entry *e = hbc_calib_table_find(c->tab, ftensor(c, t)->name);
-    if (p >= 0 && !cpu[p] && depth < 64) {
-        const hbg_node *n = &c->fg->nodes[p];
-        const qclass cl = class_of(n->op);
-        if (cl == QC_MOVE && n->n_in > 0 && n->in[0] >= 0)
-            return natural_scale(c, n->in[0], cpu, depth + 1);
-        if (cl == QC_CONCAT) {
-            double m = 0.0;
-            for (int j = 0; j < n->n_in; j++) {
-                const double v = n->in[j] >= 0 ? natural_scale(c, n->in[j], cpu, depth + 1) : 0;
-                m = v > m ? v : m;
-            }
-            return m;
-        }
-    }
     return e && e->threshold > 0.0 && isfinite(e->threshold) ? e->threshold / 127.0 : 0.0;
 }
 
@@ -1047,21 +1032,31 @@ static double natural_scale(const qctx *c, int t, const unsigned char *cpu, int 
  * Gemm, Add, Mul, pooling, LUT, or a fused Relu/Clip), is requantised straight to the scale the
  * Concat will take, its largest input's (emit_concat), instead of to its own threshold and then
  * again by a Rescale: one rounding instead of two, and no Rescale on the BPU. The Concat's
- * inputs are otherwise unchanged, so emit_concat still rescales any input whose scale differs. */
-static void concat_scales(qctx *c, const unsigned char *cpu)
+ * inputs are otherwise unchanged, so emit_concat still rescales any input whose scale differs.
+ * The scales the tensors will have are followed in node order (one pass): data movement keeps
+ * its input's, a Concat takes its largest input's, everything else its table threshold's. */
+static hbg_status concat_scales(qctx *c, const unsigned char *cpu)
 {
     const hbg_graph *fg = c->fg;
+    double *ns = malloc(((size_t)fg->n_tensors + 1) * sizeof *ns);
+    if (!ns)
+        return QFAIL(c, HBG_E_NOMEM, "out of memory");
+    for (int t = 0; t < fg->n_tensors; t++)
+        ns[t] = table_scale(c, t);
     for (int k = 0; k < fg->n_nodes; k++) {
-        const hbg_node *cat = &fg->nodes[k];
-        if (cpu[k] || class_of(cat->op) != QC_CONCAT)
+        const hbg_node *n = &fg->nodes[k];
+        const qclass cl = cpu[k] ? QC_CPU : class_of(n->op);
+        if (n->n_out < 1 || n->out[0] < 0 || (cl != QC_MOVE && cl != QC_CONCAT))
             continue;
         double s_max = 0.0;
-        for (int j = 0; j < cat->n_in; j++) {
-            const double v = cat->in[j] >= 0 ? natural_scale(c, cat->in[j], cpu, 0) : 0.0;
-            s_max = v > s_max ? v : s_max;
-        }
-        for (int j = 0; s_max > 0.0 && j < cat->n_in; j++) {
-            const int t = cat->in[j];
+        for (int j = 0; j < (cl == QC_MOVE ? 1 : n->n_in) && j < n->n_in; j++)
+            if (n->in[j] >= 0 && ns[n->in[j]] > s_max)
+                s_max = ns[n->in[j]];
+        ns[n->out[0]] = s_max;
+        if (cl != QC_CONCAT || s_max <= 0.0)
+            continue;
+        for (int j = 0; j < n->n_in; j++) {
+            const int t = n->in[j];
             const int p = t >= 0 ? fg->tensors[t]->producer : -1;
             if (p < 0 || cpu[p] || c->uses[t] != 1 || c->zp[t] || ftensor(c, t)->is_output)
                 continue;
@@ -1080,6 +1075,8 @@ static void concat_scales(qctx *c, const unsigned char *cpu)
             }
         }
     }
+    free(ns);
+    return HBG_OK;
 }
 
 /* 1 when every node reading t, and through pass-through ops every node reading their outputs,
@@ -1303,8 +1300,7 @@ hbg_status hbc_quantize(hbg_graph *fg, const hbc_calib_table *tab, const hbc_qua
     place_output_side(&c, opts, cpu);
     if (!(opts && opts->signed_only))
         choose_signs(&c, cpu);
-    concat_scales(&c, cpu);
-    if ((st = quantize(&c, cpu)) != HBG_OK)
+    if ((st = concat_scales(&c, cpu)) != HBG_OK || (st = quantize(&c, cpu)) != HBG_OK)
         goto fail;
     /* Prepare (and drop) the integer executor: checks every emitted node against its written
      * semantics and gives every tensor its type and shape for the saved file. */
