@@ -20,8 +20,8 @@
  * BPU runs a channel-step Slice and a channel Gather of a 4-D map (docs/placement.md) instead of
  * three or four CPU nodes on 5-D tensors.
  * Refused: other shapes or permutations, a chain tensor read elsewhere, a non-constant or
- * non-scalar index, an index other than 0, 1, -2, -1, a default-domain opset below 10 (Slice
- * takes its starts/ends/axes/steps as inputs from opset 10).
+ * non-scalar index, an index other than 0, 1, -2, -1, and for pattern 1 a default-domain
+ * opset below 10 (Slice takes its starts/ends/axes/steps as inputs from opset 10).
  */
 #include "passes_priv.h"
 
@@ -202,9 +202,9 @@ static hbg_status to_gather(hbg_graph *g, int r2, int x, int64_t groups)
 hbg_status hbc_pass_channel_shuffle(hbg_graph *g, const hbc_logger *lg, int *changed)
 {
     int n_changed = 0;
+    /* Slice takes starts/ends/axes/steps as inputs from opset 10; Gather has no such limit */
+    const int slices_ok = hbg_graph_opset(g, "") >= 10;
     *changed = 0;
-    if (hbg_graph_opset(g, "") < 10)
-        return HBG_OK;
     for (int r2 = 0; r2 < g->n_nodes; r2++) {
         int64_t groups = 0;
         const int xp = match_perm(g, r2, &groups);
@@ -219,7 +219,7 @@ hbg_status hbc_pass_channel_shuffle(hbg_graph *g, const hbc_logger *lg, int *cha
             n_changed++;
             continue;
         }
-        const int x = match(g, r2);
+        const int x = slices_ok ? match(g, r2) : -1;
         if (x < 0)
             continue;
         const int y = g->nodes[r2].out[0];

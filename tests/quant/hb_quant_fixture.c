@@ -1,9 +1,11 @@
 /* hb_quant_fixture: makes the quantized-model fixtures of tests/data/quant and reports how close
  * the integer model is to the float one.
  *
- *   hb_quant_fixture -o out_quantized.onnx [--output-int8] [--cpu NODE]... MODEL -- IN.npy...
+ *   hb_quant_fixture -o out_quantized.onnx [--output-int8] [--optimize] [--cpu NODE]... MODEL
+ *       -- IN.npy...
  *
- * MODEL is a float .onnx, or a .prototxt followed by its .caffemodel. The calibration thresholds
+ * MODEL is a float .onnx, or a .prototxt followed by its .caffemodel; --optimize runs the graph
+ * passes (hbc_optimize) first, as hb_mapper does. The calibration thresholds
  * are the absolute maximum of every float activation over the given inputs (one per run, for a
  * single-input model), run through the float executor. The quantized graph is saved, loaded back
  * through the ONNX loader, run by the integer executor on each input, and the cosine similarity
@@ -15,6 +17,7 @@
 
 #include "hbc/caffe_io.h"
 #include "hbc/onnx_io.h"
+#include "hbc/passes.h"
 #include "hbc/quant.h"
 #include "hbg/exec.h"
 #include "hbg/npy.h"
@@ -26,7 +29,7 @@ typedef struct args {
     const char *out, *model, *caffemodel;
     const char *inputs[MAX_IN];
     const char *cpu[MAX_CPU];
-    int n_in, n_cpu, output_int8;
+    int n_in, n_cpu, output_int8, optimize;
 } args;
 
 static int parse(int argc, char **argv, args *a)
@@ -38,6 +41,8 @@ static int parse(int argc, char **argv, args *a)
             a->out = argv[++i];
         else if (!strcmp(argv[i], "--output-int8"))
             a->output_int8 = 1;
+        else if (!strcmp(argv[i], "--optimize"))
+            a->optimize = 1;
         else if (!strcmp(argv[i], "--cpu") && i + 1 < argc && a->n_cpu < MAX_CPU)
             a->cpu[a->n_cpu++] = argv[++i];
         else if (models == 0 && ++models)
@@ -175,13 +180,18 @@ int main(int argc, char **argv)
     int rc = 1;
     if (parse(argc, argv, &a) != 0) {
         fprintf(stderr,
-                "usage: %s -o OUT.onnx [--output-int8] [--cpu NODE]... MODEL "
+                "usage: %s -o OUT.onnx [--output-int8] [--optimize] [--cpu NODE]... MODEL "
                 "[CAFFEMODEL] -- IN.npy...\n",
                 argv[0]);
         return 2;
     }
-    if ((st = load(&a, &fg, err, sizeof err)) != HBG_OK ||
-        (st = calibrate(fg, &a, &tab, err, sizeof err)) != HBG_OK)
+    if ((st = load(&a, &fg, err, sizeof err)) != HBG_OK)
+        goto out;
+    if (a.optimize && (st = hbc_optimize(fg, NULL, NULL)) != HBG_OK) {
+        snprintf(err, sizeof err, "hbc_optimize: %s", fg->err);
+        goto out;
+    }
+    if ((st = calibrate(fg, &a, &tab, err, sizeof err)) != HBG_OK)
         goto out;
     hbc_quant_opts o = {NULL, 0, a.output_int8, 0, 0};
     if (a.n_cpu) {

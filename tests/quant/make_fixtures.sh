@@ -30,3 +30,9 @@ M=$R/tests/data/models/caffe/cifar10_quick
 one cifar10_quick "$M/cifar10_quick.prototxt" "$M/cifar10_quick_iter_5000.caffemodel"
 one synthetic --cpu cpu_relu "$T/synthetic/float_model.onnx"
 one yunet "$T/yunet/float_model.onnx"
+# shufflenet_tv (tests/unit/passes/make_shufflenet.py) after the graph passes: channel Gathers,
+# channel-step Slices, Concats whose inputs are requantised once; two seeded uniform [0, 1) inputs
+mkdir -p "$T/shufflenet_tv"
+$PY -c "import numpy as np; r = np.random.default_rng(0)
+for i in range(2): np.save('$T/shufflenet_tv/input_%d.npy' % i, r.random((1, 3, 64, 64), dtype=np.float32))"
+one shufflenet_tv --optimize "$R/tests/unit/passes/shufflenet_tv.onnx"

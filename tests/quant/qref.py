@@ -314,6 +314,7 @@ DOPS = {
     "Flatten": d_flatten,
     "Transpose": d_transpose,
     "Identity": lambda x, a, opset: x,
+    "Gather": lambda x, i, a, opset: np.take(x, i.astype(I64), axis=a.get("axis", 0)),
     "Relu": lambda x, a, opset: np.maximum(x, 0).astype(x.dtype),
     "Softmax": d_softmax,
 }

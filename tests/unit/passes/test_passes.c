@@ -441,8 +441,8 @@ static void test_channel_shuffle(void **state)
 
 /* torchvision's channel_shuffle (batch 2, 12 channels, 3 groups): Reshape [2, 3, 4, 3, 4],
  * Transpose (0, 2, 1, 3, 4), Reshape [2, 12, 3, 4] becomes Gather(x, axis 1) with output channel
- * i*3 + j = input channel j*4 + i; refused with 2 groups whose Transpose is (0, 1, 2, 3, 4)
- * misspelled as (0, 2, 1, 4, 3). */
+ * i*3 + j = input channel j*4 + i; refused: a 2-group chain whose Transpose is (0, 2, 1, 4, 3)
+ * (it also swaps H and W). */
 static void test_channel_shuffle_perm(void **state)
 {
     (void)state;

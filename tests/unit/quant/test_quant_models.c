@@ -125,12 +125,21 @@ static void test_yunet(void **state)
     run_model("yunet", 1, 1);
 }
 
+/* tests/unit/passes/shufflenet_tv.onnx after the graph passes: channel Gathers, Slices with a
+ * channel step, Concats whose inputs are requantised once (docs/quantized-ops.md sections 3, 4). */
+static void test_shufflenet_tv(void **state)
+{
+    (void)state;
+    run_model("shufflenet_tv", 2, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cifar10_quick),
         cmocka_unit_test(test_synthetic),
         cmocka_unit_test(test_yunet),
+        cmocka_unit_test(test_shufflenet_tv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
