@@ -39,6 +39,18 @@ dd if="$s/fmnist_test.idx" of="$e/fmnist0.gray" bs=16 skip=1 count=49 status=non
   echo "fmnist_cnn_image0 fmnist.bin fmnist0.gray"
   echo "fmnist_cnn_random fmnist.bin random:2"
 } > "$tmp/cases.txt"
+# A ShuffleNetV2 in torchvision's form (tests/unit/passes/shufflenet_tv.onnx, random weights):
+# its shuffles become channel Gathers and channel-step Slices, lowered as 0/1 convolutions
+stv_calib=()
+while read -r p; do
+  stv_calib+=(--calib "$p")
+done < <(find "$src/tests/data/accuracy/photos" -maxdepth 1 \( -name '*.jpg' -o -name '*.png' \) \
+         | LC_ALL=C sort | head -n 4)
+"$mkbin" bin -o "$e/shufflenet_tv.bin" -q "$e/shufflenet_tv_quantized.onnx" --type-rt rgb \
+  --type-train rgb --scale 0.00392156862745098 \
+  --onnx "$src/tests/unit/passes/shufflenet_tv.onnx" "${stv_calib[@]}"
+rm -f "$e/shufflenet_tv_quantized.onnx"
+echo "shufflenet_tv_random shufflenet_tv.bin random:3" >> "$tmp/cases.txt"
 if [ "$mobilenet" = 1 ]; then
   # ImageNet MobileNet v1 0.75 at 192x192, (p - 128) / 128 on RGB, NV12 at run time; calibrated
   # on the accuracy photos

@@ -1,7 +1,8 @@
-/* The committed quantized fixtures of tests/data/quant (cifar10_quick, synthetic, yunet) on their
- * committed inputs: every BPU subgraph on the simulator must equal the integer reference executor
- * bit for bit, under every kernel variant of this CPU, at O0 and O3, on bayes-e and bernoulli2.
- * The executor itself is checked against the numpy goldens by test_quant_models. */
+/* The committed quantized fixtures of tests/data/quant (cifar10_quick, synthetic, yunet,
+ * shufflenet_tv) on their committed inputs: every BPU subgraph on the simulator must equal the
+ * integer reference executor bit for bit, under every kernel variant of this CPU, at O0 and O3, on
+ * bayes-e and bernoulli2. The executor itself is checked against the numpy goldens by
+ * test_quant_models. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,12 +79,20 @@ static void test_yunet(void **state)
     check_fixture("yunet", 2, 0);
 }
 
+/* Everything: the channel Gathers and channel-step Slices as 0/1 convolutions, the Concats. */
+static void test_shufflenet_tv(void **state)
+{
+    (void)state;
+    check_fixture("shufflenet_tv", 2, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cifar10_quick),
         cmocka_unit_test(test_synthetic),
         cmocka_unit_test(test_yunet),
+        cmocka_unit_test(test_shufflenet_tv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,12 +140,19 @@ static void test_yunet(void **state)
     check_fixture("yunet", 2);
 }
 
+static void test_shufflenet_tv(void **state)
+{
+    (void)state;
+    check_fixture("shufflenet_tv", 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cifar10_quick),
         cmocka_unit_test(test_synthetic),
         cmocka_unit_test(test_yunet),
+        cmocka_unit_test(test_shufflenet_tv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
